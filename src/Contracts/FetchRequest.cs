@@ -1,0 +1,14 @@
+namespace ImageCache.Contracts;
+
+/// <summary>What to fetch.</summary>
+/// <param name="Location">The source without its transport prefix, e.g. <c>docker.io/library/busybox:latest</c> or <c>/tmp/layout:v1</c>.</param>
+/// <param name="Platform">The wanted platform (<c>os/arch[/variant]</c>); null means the host's.</param>
+/// <param name="Blobs">Where every manifest, config and layer must land.</param>
+/// <param name="Insecure">Allow plain HTTP and unverified TLS for non-loopback registries.</param>
+/// <param name="Progress">Receives transfer progress; may be null.</param>
+public sealed record FetchRequest(
+    string Location,
+    PlatformSpec? Platform,
+    IBlobStore Blobs,
+    bool Insecure,
+    IProgress<TransferProgress>? Progress);
