@@ -57,8 +57,12 @@ public static class RefMatcher
         if (!named.IsEmpty) return FinSucc(named);
 
         var prefix = text.StartsWith("sha256:", StringComparison.Ordinal) ? text[7..] : text;
-        if (prefix.Length < MinimumPrefixLength || prefix.Length >= 64 || !Digest.IsLowerHex(prefix))
-            return CoreErrors.ImageNotFound(text);
+        if (prefix.Length < MinimumPrefixLength || prefix.Length > 64 || !Digest.IsLowerHex(prefix))
+        {
+            // A malformed reference says why it matched nothing, rather than just "not found".
+            var parsed = ImageRef.Parse(text);
+            return parsed.IsFail ? parsed.Map(_ => LanguageExt.Seq<ImageRecord>.Empty) : CoreErrors.ImageNotFound(text);
+        }
 
         var byPrefix = index.Images.Filter(r => HasDigestPrefix(r.Digest, prefix) || HasDigestPrefix(r.IndexDigest, prefix)).Strict();
         if (byPrefix.IsEmpty) return CoreErrors.ImageNotFound(text);

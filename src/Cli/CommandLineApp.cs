@@ -1,0 +1,83 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using ImageCache.Cli.Commands;
+using ImageCache.Host;
+
+namespace ImageCache.Cli;
+
+/// <summary>Builds the command tree and runs it: one <c>error: …</c> line and exit 1 for failures, exit 2 for usage errors.</summary>
+internal static class CommandLineApp
+{
+    public static RootCommand Build(CliEnvironment environment)
+    {
+        var globals = new GlobalOptions();
+        var root = new RootCommand("imagecache: turn container images into sealed root-filesystem baselines for microVMs, and keep an index of them.");
+        globals.AddTo(root);
+        root.Subcommands.Add(ListCommand.Create(globals, environment));
+        root.Subcommands.Add(InspectCommand.Create(globals, environment));
+        root.Subcommands.Add(TagCommand.Create(globals, environment));
+        root.Subcommands.Add(RemoveCommand.Create(globals, environment));
+        root.Subcommands.Add(PruneCommand.Create(globals, environment));
+        root.Subcommands.Add(VerifyCommand.Create(globals, environment));
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args, CliEnvironment environment, CancellationToken cancellationToken = default)
+    {
+        var root = Build(environment);
+        var parseResult = root.Parse(args);
+        var verbose = args.Contains("-v") || args.Contains("--verbose");
+        if (parseResult.Errors.Count > 0 && parseResult.Action is not HelpAction)
+        {
+            environment.Error.WriteLine($"error: {parseResult.Errors[0].Message}");
+            environment.Error.WriteLine($"Run '{CommandPath(parseResult)} --help' for usage.");
+            return ExitCodes.Usage;
+        }
+        if (args.Length == 0)
+        {
+            // A bare `imagecache` shows help rather than doing anything.
+            parseResult = root.Parse(["--help"]);
+        }
+        try
+        {
+            return await parseResult.InvokeAsync(new InvocationConfiguration
+            {
+                Output = environment.Out,
+                Error = environment.Error,
+                EnableDefaultExceptionHandler = false,
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImageCacheException e)
+        {
+            environment.Error.WriteLine($"error: {OneLine(e.Message)}");
+            return ExitCodes.Failed;
+        }
+        catch (OperationCanceledException)
+        {
+            environment.Error.WriteLine("error: cancelled");
+            return ExitCodes.Cancelled;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            environment.Error.WriteLine($"error: {OneLine(e.Message)}");
+            if (verbose) environment.Error.WriteLine(e.ToString());
+            return ExitCodes.Failed;
+        }
+        catch (Exception e)
+        {
+            environment.Error.WriteLine($"error: internal error ({e.GetType().Name}): {OneLine(e.Message)}");
+            if (verbose) environment.Error.WriteLine(e.ToString());
+            return ExitCodes.Failed;
+        }
+    }
+
+    static string CommandPath(ParseResult parseResult)
+    {
+        var names = new List<string>();
+        for (var result = parseResult.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Insert(0, result.Command is RootCommand ? "imagecache" : result.Command.Name);
+        return string.Join(' ', names);
+    }
+
+    static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
+}

@@ -1,0 +1,3 @@
+using ImageCache.Cli;
+
+return await CommandLineApp.RunAsync(args, CliEnvironment.FromConsole()).ConfigureAwait(false);

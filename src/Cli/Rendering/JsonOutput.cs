@@ -1,0 +1,69 @@
+using System.Text;
+using System.Text.Json;
+using ImageCache.Core;
+using ImageCache.Host.Operations;
+using ImageCache.Host.Storage;
+
+namespace ImageCache.Cli.Rendering;
+
+/// <summary>The JSON documents the CLI prints with <c>--json</c> (DESIGN §8): arrays are never <c>null</c>.</summary>
+internal static class JsonOutput
+{
+    static readonly JsonWriterOptions Options = new() { Indented = true, IndentSize = 2, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static string Record(ImageRecord record) => Write(writer => IndexJson.WriteRecord(writer, record));
+
+    /// <summary>One record as itself; several (platforms, aliases) as <c>{"images":[…]}</c>.</summary>
+    public static string RecordOrList(IReadOnlyList<ImageRecord> records) =>
+        records.Count == 1 ? Record(records[0]) : List(records);
+
+    public static string List(IEnumerable<ImageRecord> records) => Write(writer =>
+    {
+        writer.WriteStartObject();
+        writer.WritePropertyName("images");
+        IndexJson.WriteRecords(writer, records);
+        writer.WriteEndObject();
+    });
+
+    public static string Prune(PruneResult result) => Write(writer =>
+    {
+        writer.WriteStartObject();
+        writer.WritePropertyName("removed");
+        IndexJson.WriteRecords(writer, result.Removed);
+        writer.WritePropertyName("deleted");
+        IndexJson.WriteRecords(writer, result.Deleted);
+        writer.WritePropertyName("kept");
+        IndexJson.WriteRecords(writer, result.Kept);
+        writer.WriteStartArray("orphans_deleted");
+        foreach (var path in result.OrphansDeleted) writer.WriteStringValue(path);
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    });
+
+    public static string Verify(IReadOnlyList<VerifyEntry> entries) => Write(writer =>
+    {
+        writer.WriteStartObject();
+        writer.WriteStartArray("results");
+        foreach (var entry in entries)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("image_ref", entry.Record.ImageRef);
+            writer.WriteString("digest", entry.Record.Digest);
+            writer.WriteString("platform", entry.Record.Platform.ToString());
+            writer.WriteString("output_path", entry.Record.OutputPath);
+            writer.WriteString("status", entry.Status.ToString().ToLowerInvariant());
+            writer.WriteString("detail", entry.Detail);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteBoolean("ok", entries.All(e => e.Status == VerifyStatus.Ok));
+        writer.WriteEndObject();
+    });
+
+    public static string Write(Action<Utf8JsonWriter> body)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, Options)) body(writer);
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}

@@ -1,0 +1,14 @@
+namespace ImageCache.Host;
+
+/// <summary>Stable codes of the Host's expected errors (the core's are in <see cref="Core.ErrorCodes"/>).</summary>
+public static class HostErrorCodes
+{
+    /// <summary>The index file does not parse.</summary>
+    public const int IndexCorrupt = 2001;
+    /// <summary>The state directory cannot be created or written.</summary>
+    public const int StateNotWritable = 2002;
+    /// <summary>A baseline failed verification.</summary>
+    public const int VerificationFailed = 2003;
+    /// <summary>Waiting for a lock was cancelled.</summary>
+    public const int LockCancelled = 2004;
+}

@@ -1,0 +1,117 @@
+using System.Text.Json;
+using ImageCache.Core;
+
+namespace ImageCache.Host.Storage;
+
+/// <summary>
+/// Reads and writes <c>images/index.json</c>: atomic, durable writes (temp file, fsync, rename, fsync of the
+/// directory); the previous good index kept as <c>index.json.bak</c>; an exclusive lock around every
+/// read-modify-write. Directories are 0700, files 0600.
+/// </summary>
+public sealed class IndexStore(StateLayout layout, Action<string>? onWaiting = null)
+{
+    internal const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    internal const UnixFileMode FileMode600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>The layout this store works in.</summary>
+    public StateLayout Layout => layout;
+
+    /// <summary>Reads the index; a missing file is an empty index.</summary>
+    /// <exception cref="ImageCacheException">The file does not parse (the message names it and the backup), or cannot be read.</exception>
+    public ImageIndex Read()
+    {
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(layout.IndexFile); }
+        catch (FileNotFoundException) { return ImageIndex.Empty; }
+        catch (DirectoryNotFoundException) { return ImageIndex.Empty; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ImageCacheException(HostErrorCodes.StateNotWritable, $"cannot read index {layout.IndexFile}: {e.Message}", e);
+        }
+        try { return IndexJson.Deserialize(bytes); }
+        catch (JsonException e)
+        {
+            var backup = File.Exists(layout.IndexBackupFile) ? $"; the previous good copy is {layout.IndexBackupFile}" : "";
+            throw new ImageCacheException(HostErrorCodes.IndexCorrupt,
+                $"index {layout.IndexFile} is corrupt ({OneLine(e.Message)}){backup}", e);
+        }
+    }
+
+    /// <summary>Writes the index atomically and durably; the index it replaces becomes <c>index.json.bak</c>.</summary>
+    public void Write(ImageIndex index)
+    {
+        EnsureDirectories();
+        var bytes = IndexJson.Serialize(index);
+        var temp = Path.Combine(layout.ImagesDir, $".index.json.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            using (var stream = new FileStream(temp, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = FileMode600,
+            }))
+            {
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            if (File.Exists(layout.IndexFile))
+                File.Replace(temp, layout.IndexFile, layout.IndexBackupFile, ignoreMetadataErrors: true); // hard-links the old file to .bak, then renames
+            else
+                File.Move(temp, layout.IndexFile);
+            Libc.FsyncDirectory(layout.ImagesDir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            throw new ImageCacheException(HostErrorCodes.StateNotWritable, $"cannot write index {layout.IndexFile}: {OneLine(e.Message)}", e);
+        }
+    }
+
+    /// <summary>Takes the index lock (blocking, with a message after a second), for a read-modify-write.</summary>
+    public async Task<FileLock> LockAsync(CancellationToken cancellationToken)
+    {
+        EnsureDirectories();
+        try { return await FileLock.AcquireAsync(layout.IndexLockFile, onWaiting, cancellationToken).ConfigureAwait(false); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ImageCacheException(HostErrorCodes.StateNotWritable, $"cannot lock index {layout.IndexLockFile}: {OneLine(e.Message)}", e);
+        }
+        catch (OperationCanceledException e)
+        {
+            throw new ImageCacheException(HostErrorCodes.LockCancelled, "cancelled while waiting for the index lock", e);
+        }
+    }
+
+    /// <summary>
+    /// Under the lock: reads the index, lets <paramref name="decide"/> compute the next index and a result, and
+    /// writes the index when it changed. Nothing is written when <paramref name="decide"/> throws.
+    /// </summary>
+    public async Task<T> UpdateAsync<T>(Func<ImageIndex, (ImageIndex Next, T Result)> decide, CancellationToken cancellationToken)
+    {
+        using var held = await LockAsync(cancellationToken).ConfigureAwait(false);
+        var current = Read();
+        var (next, result) = decide(current);
+        if (!next.Equals(current)) Write(next);
+        return result;
+    }
+
+    /// <summary>Creates the state directories with mode 0700 if they are missing.</summary>
+    public void EnsureDirectories()
+    {
+        try
+        {
+            foreach (var directory in new[] { layout.Root, layout.ImagesDir, layout.RootfsDir })
+                if (!Directory.Exists(directory)) Directory.CreateDirectory(directory, DirectoryMode);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ImageCacheException(HostErrorCodes.StateNotWritable, $"cannot create state directory {layout.Root}: {OneLine(e.Message)}", e);
+        }
+    }
+
+    static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    internal static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
+}

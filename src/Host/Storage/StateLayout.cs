@@ -1,0 +1,40 @@
+namespace ImageCache.Host.Storage;
+
+/// <summary>Where everything lives under a state directory (DESIGN §3).</summary>
+/// <param name="Root">The state directory, absolute.</param>
+public sealed record StateLayout(string Root)
+{
+    /// <summary>The index directory: <c>images/</c>.</summary>
+    public string ImagesDir => Path.Combine(Root, "images");
+    /// <summary><c>images/index.json</c>.</summary>
+    public string IndexFile => Path.Combine(ImagesDir, "index.json");
+    /// <summary><c>images/index.json.bak</c>: the previous good index.</summary>
+    public string IndexBackupFile => IndexFile + ".bak";
+    /// <summary><c>images/index.json.lock</c>.</summary>
+    public string IndexLockFile => IndexFile + ".lock";
+    /// <summary><c>images/rootfs/</c>: sealed baselines.</summary>
+    public string RootfsDir => Path.Combine(ImagesDir, "rootfs");
+    /// <summary><c>oci/</c>: the blob store, an OCI image layout.</summary>
+    public string OciDir => Path.Combine(Root, "oci");
+    /// <summary><c>tmp/</c>: in-flight work.</summary>
+    public string TmpDir => Path.Combine(Root, "tmp");
+    /// <summary><c>plugins/</c>: plugins installed for this state directory.</summary>
+    public string PluginsDir => Path.Combine(Root, "plugins");
+
+    /// <summary>The default state directory: <c>$IMAGECACHE_STATE_DIR</c>, else <c>~/.imagecache</c>.</summary>
+    public static string DefaultRoot()
+    {
+        var fromEnvironment = Environment.GetEnvironmentVariable("IMAGECACHE_STATE_DIR");
+        if (!string.IsNullOrWhiteSpace(fromEnvironment)) return Path.GetFullPath(fromEnvironment);
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        if (string.IsNullOrEmpty(home)) home = Path.GetTempPath();
+        return Path.Combine(home, ".imagecache");
+    }
+
+    /// <summary>A layout for <paramref name="stateDir"/>, or the default when null or empty.</summary>
+    public static StateLayout For(string? stateDir) =>
+        new(Path.GetFullPath(string.IsNullOrWhiteSpace(stateDir) ? DefaultRoot() : stateDir));
+
+    /// <summary>The baseline path for a content key: <c>images/rootfs/&lt;key&gt;.&lt;ext&gt;</c>.</summary>
+    public string RootfsPath(string contentKey, string extension) => Path.Combine(RootfsDir, Core.ContentKey.FileName(contentKey, extension));
+}
