@@ -25,18 +25,15 @@ internal static class CommandLineApp
     public static async Task<int> RunAsync(string[] args, CliEnvironment environment, CancellationToken cancellationToken = default)
     {
         var root = Build(environment);
-        var parseResult = root.Parse(args);
+        // A bare `imagecache` shows help rather than doing anything (checked before the parse errors: with no
+        // arguments the parser reports "Required command was not provided").
+        var parseResult = root.Parse(args.Length == 0 ? ["--help"] : args);
         var verbose = args.Contains("-v") || args.Contains("--verbose");
         if (parseResult.Errors.Count > 0 && parseResult.Action is not HelpAction)
         {
             environment.Error.WriteLine($"error: {parseResult.Errors[0].Message}");
             environment.Error.WriteLine($"Run '{CommandPath(parseResult)} --help' for usage.");
             return ExitCodes.Usage;
-        }
-        if (args.Length == 0)
-        {
-            // A bare `imagecache` shows help rather than doing anything.
-            parseResult = root.Parse(["--help"]);
         }
         try
         {

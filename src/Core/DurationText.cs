@@ -35,6 +35,8 @@ public static class DurationText
                 _ => TimeSpan.Zero,
             };
             if (unit == TimeSpan.Zero) return Invalid(input);
+            // Each part fits (at most 1 000 000 weeks), but a sum of parts can overflow TimeSpan, which would throw.
+            if (total > TimeSpan.MaxValue - unit * amount) return Invalid(input);
             total += unit * amount;
         }
         return FinSucc(total);

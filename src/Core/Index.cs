@@ -58,7 +58,8 @@ public static class Index
         var parsed = ImageRef.Parse(target);
         if (parsed.IsFail) return parsed.Map(_ => default(Reduction)!);
         var targetRef = (ImageRef)parsed;
-        if (targetRef.Digest.IsSome)
+        // A bare sha256/sha512 digest parses as repository "sha256" with a hex tag; it is a digest all the same.
+        if (targetRef.Digest.IsSome || Digest.Parse(target).Map(d => d.Algorithm is "sha256" or "sha512").IfFail(false))
             return Error.New(ErrorCodes.InvalidTagTarget, $"target image \"{target}\" must be a name or name:tag, not a digest");
 
         return RefMatcher.Find(index, command.Source).Map(found =>

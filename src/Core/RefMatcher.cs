@@ -23,12 +23,16 @@ public static class RefMatcher
     public static bool MatchesRef(ImageRecord record, string reference)
     {
         var text = reference.Trim();
-        if (text.Length == 0) return false;
+        return text.Length > 0 && Matches(record, text, ImageRef.Parse(text).ToOption());
+    }
+
+    // The reference is parsed once by the caller: Find runs this over every record of the index.
+    static bool Matches(ImageRecord record, string text, Option<ImageRef> parsed)
+    {
         if (text == record.ImageRef || text == record.ResolvedRef || text == record.Digest ||
             (record.IndexDigest.Length > 0 && text == record.IndexDigest))
             return true;
-        var parsed = ImageRef.Parse(text);
-        if (parsed.IsFail) return false;
+        if (parsed.IsNone) return false;
         var wanted = (ImageRef)parsed;
         var canonical = record.EffectiveCanonicalRef;
         if (canonical.Length > 0 && canonical == wanted.ToString()) return true;
@@ -53,14 +57,15 @@ public static class RefMatcher
     {
         var text = reference.Trim();
         if (text.Length == 0) return CoreErrors.Missing("image reference");
-        var named = index.Images.Filter(r => MatchesRef(r, text)).Strict();
+        var parsed = ImageRef.Parse(text);
+        var wanted = parsed.ToOption();
+        var named = index.Images.Filter(r => Matches(r, text, wanted)).Strict();
         if (!named.IsEmpty) return FinSucc(named);
 
         var prefix = text.StartsWith("sha256:", StringComparison.Ordinal) ? text[7..] : text;
         if (prefix.Length < MinimumPrefixLength || prefix.Length > 64 || !Digest.IsLowerHex(prefix))
         {
             // A malformed reference says why it matched nothing, rather than just "not found".
-            var parsed = ImageRef.Parse(text);
             return parsed.IsFail ? parsed.Map(_ => LanguageExt.Seq<ImageRecord>.Empty) : CoreErrors.ImageNotFound(text);
         }
 
