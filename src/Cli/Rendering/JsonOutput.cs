@@ -60,6 +60,49 @@ internal static class JsonOutput
         writer.WriteEndObject();
     });
 
+    public static string Plugins(Host.Plugins.PluginLoadReport report) => Write(writer =>
+    {
+        writer.WriteStartObject();
+        writer.WriteStartArray("directories");
+        foreach (var directory in report.Directories) writer.WriteStringValue(directory);
+        writer.WriteEndArray();
+        writer.WriteStartArray("plugins");
+        foreach (var entry in report.Entries)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", entry.Name);
+            writer.WriteString("path", entry.Path);
+            writer.WriteString("status", entry.Status.ToString().ToLowerInvariant());
+            writer.WriteString("reason", entry.Reason ?? "");
+            writer.WriteStartArray("fetchers");
+            foreach (var fetcher in entry.Fetchers)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("transport", fetcher.Transport);
+                writer.WriteString("description", fetcher.Description);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteStartArray("builders");
+            foreach (var builder in entry.Builders)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", builder.Name);
+                writer.WriteString("format", builder.Format);
+                writer.WriteString("extension", builder.Extension);
+                writer.WriteStartArray("required_tools");
+                foreach (var tool in builder.RequiredTools) writer.WriteStringValue(tool);
+                writer.WriteEndArray();
+                writer.WriteString("description", builder.Description);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    });
+
     public static string Write(Action<Utf8JsonWriter> body)
     {
         using var buffer = new MemoryStream();

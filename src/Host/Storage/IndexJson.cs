@@ -146,9 +146,17 @@ public static class IndexJson
                 "layer_digests" => record with { LayerDigests = TextList(value) },
                 _ => record,
             };
-            if (!KnownFields.Contains(property.Name)) extensions = extensions.AddOrUpdate(property.Name, value.GetRawText());
+            if (!KnownFields.Contains(property.Name)) extensions = extensions.AddOrUpdate(property.Name, Compact(value));
         }
         return record with { Extensions = extensions };
+    }
+
+    /// <summary>Unknown fields are kept as compact JSON, so a read-write-read cycle gives equal records whatever the indentation.</summary>
+    static string Compact(JsonElement value)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = WriterOptions.Encoder })) value.WriteTo(writer);
+        return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     /// <summary>RFC 3339 in UTC, with a fraction only when there is one.</summary>
