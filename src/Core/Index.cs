@@ -80,7 +80,8 @@ public static class Index
     static Fin<Reduction> Remove(ImageIndex index, IndexCommand.Remove command) =>
         RefMatcher.Find(index, command.Reference).Map(matched =>
         {
-            var kept = index.Images.Filter(r => !matched.Contains(r)).Strict();
+            var matchedSet = Identities(matched);
+            var kept = index.Images.Filter(r => !matchedSet.Contains(r)).Strict();
             return Drop(kept, RecordOrder.Sort(matched), command.Purge, command.Facts, LanguageExt.Seq<string>.Empty);
         });
 
@@ -109,15 +110,16 @@ public static class Index
         RefMatcher.Find(index, command.Reference).Map(matched =>
         {
             var touched = matched.Map(r => r with { LastUsedAt = Some(command.Now) }).Strict();
-            var next = index.Images.Map(r => matched.Contains(r) ? r with { LastUsedAt = Some(command.Now) } : r);
+            var matchedSet = Identities(matched);
+            var next = index.Images.Map(r => matchedSet.Contains(r) ? r with { LastUsedAt = Some(command.Now) } : r);
             return new Reduction(new ImageIndex(RecordOrder.Sort(next)), LanguageExt.Seq<IndexEffect>.Empty, new IndexResult.Records(touched));
         });
 
     /// <summary>Splits dropped records into Deleted and Removed and emits one delete per file, never for a file a kept record uses.</summary>
     static Reduction Drop(Seq<ImageRecord> kept, Seq<ImageRecord> dropped, bool purge, StoreFacts facts, Seq<string> orphans)
     {
-        var keptPaths = toHashSet(kept.Map(r => facts.For(r.OutputPath).ResolvedPath).Filter(p => p.Length > 0));
-        var deletedPaths = LanguageExt.HashSet<string>.Empty;
+        var keptPaths = new System.Collections.Generic.HashSet<string>(kept.Map(r => facts.For(r.OutputPath).ResolvedPath).Filter(p => p.Length > 0), StringComparer.Ordinal);
+        var deletedPaths = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
         var removed = LanguageExt.Seq<ImageRecord>.Empty;
         var deleted = LanguageExt.Seq<ImageRecord>.Empty;
         var effects = LanguageExt.Seq<IndexEffect>.Empty;
@@ -130,7 +132,7 @@ public static class Index
             else if (deletable && fact.Exists)
             {
                 deleted = deleted.Add(record);
-                deletedPaths = deletedPaths.Add(fact.ResolvedPath);
+                deletedPaths.Add(fact.ResolvedPath);
                 effects = effects.Add(new IndexEffect.DeleteFile(fact.ResolvedPath));
             }
             else
@@ -144,7 +146,7 @@ public static class Index
 
     static Seq<string> Orphans(Seq<ImageRecord> kept, Seq<ImageRecord> dropped, StoreFacts facts)
     {
-        var referenced = toHashSet(kept.Concat(dropped).Map(r => facts.For(r.OutputPath).ResolvedPath));
+        var referenced = new System.Collections.Generic.HashSet<string>(kept.Concat(dropped).Map(r => facts.For(r.OutputPath).ResolvedPath), StringComparer.Ordinal);
         return facts.StoreFiles
             .Filter(p => StoreRules.IsInsideStore(facts.StoreDir, p) && !referenced.Contains(p))
             .Distinct()
@@ -153,20 +155,29 @@ public static class Index
             .Strict();
     }
 
-    static LanguageExt.HashSet<ImageRecord> SelectedByPolicy(Seq<ImageRecord> records, RetentionPolicy policy, DateTimeOffset now)
+    static System.Collections.Generic.HashSet<ImageRecord> SelectedByPolicy(Seq<ImageRecord> records, RetentionPolicy policy, DateTimeOffset now)
     {
-        if (!policy.IsSet) return LanguageExt.HashSet<ImageRecord>.Empty;
+        if (!policy.IsSet) return Identities(LanguageExt.Seq<ImageRecord>.Empty);
         var tooOld = policy.UnusedFor.Match(
-            limit => toHashSet(records.Filter(r => r.LastUsedAt.Match(t => now - t >= limit, () => true))),
-            () => toHashSet(records));
+            limit => Identities(records.Filter(r => r.LastUsedAt.Match(t => now - t >= limit, () => true))),
+            () => Identities(records));
         var beyondNewest = policy.KeepLast.Match(
-            n => toHashSet(records
+            n => Identities(records
                 .GroupBy(r => r.RepositoryName, StringComparer.Ordinal)
                 .SelectMany(g => g
                     .OrderByDescending(r => r.LastUsedAt.Match(t => t.UtcTicks, () => long.MinValue))
                     .ThenBy(r => r, System.Collections.Generic.Comparer<ImageRecord>.Create(RecordOrder.Compare))
                     .Skip(n))),
-            () => toHashSet(records));
-        return tooOld.Intersect(beyondNewest);
+            () => Identities(records));
+        tooOld.IntersectWith(beyondNewest);
+        return tooOld;
     }
+
+    /// <summary>
+    /// A set of these very record instances. Records compare by identity here on purpose: value equality of a
+    /// record reaches LanguageExt's default <c>Eq</c> for its <c>Seq</c>/<c>Option</c> fields, whose first use scans
+    /// every loaded assembly by reflection (about half a second), which a short-lived CLI process cannot afford.
+    /// </summary>
+    static System.Collections.Generic.HashSet<ImageRecord> Identities(System.Collections.Generic.IEnumerable<ImageRecord> records) =>
+        new(records, System.Collections.Generic.ReferenceEqualityComparer.Instance);
 }

@@ -156,7 +156,7 @@ public sealed class ImageCacheClient
         using var held = await Store.LockAsync(cancellationToken).ConfigureAwait(false);
         var current = Store.Read();
         var reduction = Index.Reduce(current, commandFor(current)).Match(r => r, error => throw ImageCacheException.From(error));
-        if (!reduction.Index.Equals(current)) Store.Write(reduction.Index);
+        Store.WriteIfChanged(current, reduction.Index);
         foreach (var effect in reduction.Effects)
             if (effect is IndexEffect.DeleteFile delete)
                 StoreProbe.DeleteStoreFile(Layout, delete.Path);

@@ -16,13 +16,6 @@ public static class IndexJson
 {
     static readonly JsonWriterOptions WriterOptions = new() { Indented = true, IndentSize = 2, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    static readonly System.Collections.Generic.HashSet<string> KnownFields = new(StringComparer.Ordinal)
-    {
-        "image_ref", "canonical_ref", "resolved_ref", "digest", "index_digest", "platform", "output_path", "size_bytes",
-        "last_used_at", "created_at", "rootfs_sha256", "rootfs_immutable", "init_sha256", "setuid_policy", "image_env",
-        "image_entrypoint", "image_cmd", "image_config", "source", "format", "builder", "content_key", "layer_digests",
-    };
-
     /// <summary>Serialises the index as <c>{"images":[…]}</c>, 2-space indented, with a trailing newline.</summary>
     public static byte[] Serialize(ImageIndex index)
     {
@@ -110,45 +103,61 @@ public static class IndexJson
         return new ImageIndex(records.ToSeq().Strict());
     }
 
-    /// <summary>Reads one record object.</summary>
+    /// <summary>Reads one record object. A record of the original has no <c>canonical_ref</c>; it is computed here once, so matching never has to parse every record's reference again.</summary>
     public static ImageRecord ReadRecord(JsonElement element)
     {
         if (element.ValueKind != JsonValueKind.Object) throw new JsonException("a record is not an object");
-        var record = new ImageRecord();
+        // Plain locals and one object initialiser: a `with` per property would copy the whole record each time,
+        // which shows on indexes of thousands of records.
+        string imageRef = "", canonicalRef = "", resolvedRef = "", digest = "", indexDigest = "", outputPath = "";
+        string rootfsSha256 = "", initSha256 = "", setuidPolicy = "", source = "", format = "", builder = "", contentKey = "";
+        var platform = Platform.Any;
+        long sizeBytes = 0;
+        var rootfsImmutable = false;
+        Option<DateTimeOffset> lastUsedAt = None, createdAt = None;
+        Seq<string> env = default, entrypoint = default, cmd = default, layers = default;
+        Option<ImageConfig> config = None;
         var extensions = LanguageExt.Map<OrdStringOrdinal, string, string>.Empty;
         foreach (var property in element.EnumerateObject())
         {
             var value = property.Value;
-            record = property.Name switch
+            switch (property.Name)
             {
-                "image_ref" => record with { ImageRef = Text(value) },
-                "canonical_ref" => record with { CanonicalRef = Text(value) },
-                "resolved_ref" => record with { ResolvedRef = Text(value) },
-                "digest" => record with { Digest = Text(value) },
-                "index_digest" => record with { IndexDigest = Text(value) },
-                "platform" => record with { Platform = ReadPlatform(value) },
-                "output_path" => record with { OutputPath = Text(value) },
-                "size_bytes" => record with { SizeBytes = value.ValueKind == JsonValueKind.Null ? 0 : value.GetInt64() },
-                "last_used_at" => record with { LastUsedAt = ParseTime(Text(value)) },
-                "created_at" => record with { CreatedAt = ParseTime(Text(value)) },
-                "rootfs_sha256" => record with { RootfsSha256 = Text(value) },
-                "rootfs_immutable" => record with { RootfsImmutable = value.ValueKind == JsonValueKind.True },
-                "init_sha256" => record with { InitSha256 = Text(value) },
-                "setuid_policy" => record with { SetuidPolicy = Text(value) },
-                "image_env" => record with { ImageEnv = TextList(value) },
-                "image_entrypoint" => record with { ImageEntrypoint = TextList(value) },
-                "image_cmd" => record with { ImageCmd = TextList(value) },
-                "image_config" => record with { ImageConfig = value.ValueKind == JsonValueKind.Null ? None : Some(ReadConfig(value)) },
-                "source" => record with { Source = Text(value) },
-                "format" => record with { Format = Text(value) },
-                "builder" => record with { Builder = Text(value) },
-                "content_key" => record with { ContentKey = Text(value) },
-                "layer_digests" => record with { LayerDigests = TextList(value) },
-                _ => record,
-            };
-            if (!KnownFields.Contains(property.Name)) extensions = extensions.AddOrUpdate(property.Name, Compact(value));
+                case "image_ref": imageRef = Text(value); break;
+                case "canonical_ref": canonicalRef = Text(value); break;
+                case "resolved_ref": resolvedRef = Text(value); break;
+                case "digest": digest = Text(value); break;
+                case "index_digest": indexDigest = Text(value); break;
+                case "platform": platform = ReadPlatform(value); break;
+                case "output_path": outputPath = Text(value); break;
+                case "size_bytes": sizeBytes = value.ValueKind == JsonValueKind.Null ? 0 : value.GetInt64(); break;
+                case "last_used_at": lastUsedAt = ParseTime(Text(value)); break;
+                case "created_at": createdAt = ParseTime(Text(value)); break;
+                case "rootfs_sha256": rootfsSha256 = Text(value); break;
+                case "rootfs_immutable": rootfsImmutable = value.ValueKind == JsonValueKind.True; break;
+                case "init_sha256": initSha256 = Text(value); break;
+                case "setuid_policy": setuidPolicy = Text(value); break;
+                case "image_env": env = TextList(value); break;
+                case "image_entrypoint": entrypoint = TextList(value); break;
+                case "image_cmd": cmd = TextList(value); break;
+                case "image_config": config = value.ValueKind == JsonValueKind.Null ? None : Some(ReadConfig(value)); break;
+                case "source": source = Text(value); break;
+                case "format": format = Text(value); break;
+                case "builder": builder = Text(value); break;
+                case "content_key": contentKey = Text(value); break;
+                case "layer_digests": layers = TextList(value); break;
+                default: extensions = extensions.AddOrUpdate(property.Name, Compact(value)); break;
+            }
         }
-        return record with { Extensions = extensions };
+        if (canonicalRef.Length == 0) canonicalRef = ImageRef.CanonicalOf(imageRef).IfNone("");
+        return new ImageRecord
+        {
+            ImageRef = imageRef, CanonicalRef = canonicalRef, ResolvedRef = resolvedRef, Digest = digest, IndexDigest = indexDigest,
+            Platform = platform, OutputPath = outputPath, SizeBytes = sizeBytes, LastUsedAt = lastUsedAt, CreatedAt = createdAt,
+            RootfsSha256 = rootfsSha256, RootfsImmutable = rootfsImmutable, InitSha256 = initSha256, SetuidPolicy = setuidPolicy,
+            ImageEnv = env, ImageEntrypoint = entrypoint, ImageCmd = cmd, ImageConfig = config, Source = source, Format = format,
+            Builder = builder, ContentKey = contentKey, LayerDigests = layers, Extensions = extensions,
+        };
     }
 
     /// <summary>Unknown fields are kept as compact JSON, so a read-write-read cycle gives equal records whatever the indentation.</summary>

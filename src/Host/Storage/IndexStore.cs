@@ -22,8 +22,7 @@ public sealed class IndexStore(StateLayout layout, Action<string>? onWaiting = n
     {
         byte[] bytes;
         try { bytes = File.ReadAllBytes(layout.IndexFile); }
-        catch (FileNotFoundException) { return ImageIndex.Empty; }
-        catch (DirectoryNotFoundException) { return ImageIndex.Empty; }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return ImageIndex.Empty; }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ImageCacheException(HostErrorCodes.StateNotWritable, $"cannot read index {layout.IndexFile}: {e.Message}", e);
@@ -37,11 +36,23 @@ public sealed class IndexStore(StateLayout layout, Action<string>? onWaiting = n
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="next"/> unless it holds the very records of <paramref name="current"/> in the same
+    /// order (the reducer keeps untouched records as they are). Compared by identity, not value: value equality of
+    /// LanguageExt collections costs a reflection scan that a short CLI run cannot afford.
+    /// </summary>
+    public void WriteIfChanged(ImageIndex current, ImageIndex next)
+    {
+        if (current.Images.Count == next.Images.Count && current.Images.Zip(next.Images).All(pair => ReferenceEquals(pair.Item1, pair.Item2))) return;
+        Write(next);
+    }
+
     /// <summary>Writes the index atomically and durably; the index it replaces becomes <c>index.json.bak</c>.</summary>
-    public void Write(ImageIndex index)
+    public void Write(ImageIndex index) => Write(IndexJson.Serialize(index));
+
+    void Write(byte[] bytes)
     {
         EnsureDirectories();
-        var bytes = IndexJson.Serialize(index);
         var temp = Path.Combine(layout.ImagesDir, $".index.json.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
         try
         {
@@ -90,7 +101,7 @@ public sealed class IndexStore(StateLayout layout, Action<string>? onWaiting = n
         using var held = await LockAsync(cancellationToken).ConfigureAwait(false);
         var current = Read();
         var (next, result) = decide(current);
-        if (!next.Equals(current)) Write(next);
+        WriteIfChanged(current, next);
         return result;
     }
 

@@ -8,22 +8,24 @@ namespace ImageCache.Host.Tests.Storage;
 
 public sealed class IndexJsonProperties
 {
+    /// <summary>Reading fills in <c>canonical_ref</c> (records of the original lack it); everything else comes back as written.</summary>
     [Fact]
     public void An_index_survives_a_JSON_round_trip_with_every_field_and_unknown_fields()
     {
         Gens.RichIndex.Sample(index =>
         {
             var again = IndexJson.Deserialize(IndexJson.Serialize(index));
-            Assert.Equal(index, again);
+            var expected = new ImageIndex(index.Images.Map(r => r with { CanonicalRef = r.EffectiveCanonicalRef }).Strict());
+            Assert.Equal(expected, again);
         }, iter: 300);
     }
 
     [Fact]
-    public void Serialising_is_deterministic_and_stable_after_one_round_trip()
+    public void Serialising_is_stable_once_read_back()
     {
         Gens.RichIndex.Sample(index =>
         {
-            var first = IndexJson.Serialize(index);
+            var first = IndexJson.Serialize(IndexJson.Deserialize(IndexJson.Serialize(index)));
             var second = IndexJson.Serialize(IndexJson.Deserialize(first));
             Assert.Equal(first, second);
         }, iter: 300);
