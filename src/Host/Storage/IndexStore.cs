@@ -47,12 +47,13 @@ public sealed class IndexStore(StateLayout layout, Action<string>? onWaiting = n
         Write(next);
     }
 
-    /// <summary>Writes the index atomically and durably; the index it replaces becomes <c>index.json.bak</c>.</summary>
+    /// <summary>Writes the index atomically and durably; the index it replaces becomes <c>index.json.bak</c>. Call it under <see cref="LockAsync"/>.</summary>
     public void Write(ImageIndex index) => Write(IndexJson.Serialize(index));
 
     void Write(byte[] bytes)
     {
         EnsureDirectories();
+        RemoveStaleTemps();
         var temp = Path.Combine(layout.ImagesDir, $".index.json.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
         try
         {
@@ -75,6 +76,16 @@ public sealed class IndexStore(StateLayout layout, Action<string>? onWaiting = n
             TryDelete(temp);
             throw new ImageCacheException(HostErrorCodes.StateNotWritable, $"cannot write index {layout.IndexFile}: {OneLine(e.Message)}", e);
         }
+    }
+
+    /// <summary>
+    /// Deletes <c>.index.json.tmp-*</c> left by a writer killed mid-write. Writers hold the index lock while their
+    /// temp file exists, so under the lock any such file is stale.
+    /// </summary>
+    void RemoveStaleTemps()
+    {
+        foreach (var stale in Directory.EnumerateFiles(layout.ImagesDir, ".index.json.tmp-*"))
+            TryDelete(stale);
     }
 
     /// <summary>Takes the index lock (blocking, with a message after a second), for a read-modify-write.</summary>

@@ -122,4 +122,17 @@ public sealed class IndexStoreTests : IDisposable
         Assert.Equal(before, File.ReadAllBytes(sandbox.Layout.IndexFile));
         Assert.False(File.Exists(sandbox.Layout.IndexBackupFile), "an unchanged index was rewritten");
     }
+
+    [Fact]
+    public async Task A_temp_file_left_by_a_killed_writer_is_removed_by_the_next_write()
+    {
+        sandbox.WriteIndex(Busybox(sandbox.StoreFile("b.ext4")));
+        var stale = Path.Combine(sandbox.Layout.ImagesDir, ".index.json.tmp-999999-deadbeef");
+        File.WriteAllText(stale, "{\"images\": [");
+
+        await sandbox.Client().TagAsync("busybox", "local/busybox:after-crash");
+
+        Assert.False(File.Exists(stale), "the stale temp file is still there");
+        Assert.Equal(2, (await sandbox.Client().ListAsync()).Count);
+    }
 }
