@@ -25,6 +25,14 @@ public static class CoreErrors
     public static Error InvalidPlatform(string input, string reason) =>
         Error.New(ErrorCodes.InvalidPlatform, $"invalid platform \"{Printable(input)}\": {reason}");
 
+    /// <summary>A layer entry name (or hard-link target) that <see cref="Layers.PathRules.Normalize"/> refuses.</summary>
+    public static Error InvalidLayerPath(string name, string reason) =>
+        Error.New(ErrorCodes.InvalidLayerPath, $"invalid entry name \"{Printable(name)}\": {reason}");
+
+    /// <summary>A layer entry <see cref="Layers.LayerMerge.Apply"/> refuses; <paramref name="layer"/> is 1-based, base first.</summary>
+    public static Error LayerEntryRefused(int layer, string name, string reason) =>
+        Error.New(ErrorCodes.LayerEntryRefused, $"layer {layer}: entry \"{Printable(name)}\" refused: {reason}");
+
     /// <summary>Makes control characters visible so an error stays on one line.</summary>
     public static string Printable(string input)
     {

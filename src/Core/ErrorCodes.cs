@@ -21,4 +21,8 @@ public static class ErrorCodes
     public const int InvalidPolicy = 1104;
     /// <summary>No builder can run here, or the requested one cannot.</summary>
     public const int NoBuilder = 1201;
+    /// <summary>A layer entry name that is empty, absolute, escapes the root, contains NUL or has a component over 255 bytes.</summary>
+    public const int InvalidLayerPath = 1301;
+    /// <summary>A layer entry that cannot be applied (writes through a symlink or file, a bad hard link or whiteout).</summary>
+    public const int LayerEntryRefused = 1302;
 }
