@@ -15,15 +15,6 @@ internal sealed class CommandContext
         Quiet = parseResult.GetValue(globals.Quiet);
         Verbose = parseResult.GetValue(globals.Verbose);
         PluginsDirs = parseResult.GetValue(globals.PluginsDir) ?? [];
-        Console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(environment.Out),
-            Ansi = environment.OutputIsTerminal ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = environment.OutputIsTerminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-        });
-        // Piped output must not wrap at a guessed 80 columns: scripts read it line by line.
-        if (!environment.OutputIsTerminal) Console.Profile.Width = 1000;
     }
 
     public CliEnvironment Environment { get; }
@@ -33,8 +24,24 @@ internal sealed class CommandContext
     public bool Verbose { get; }
     public string[] PluginsDirs { get; }
 
-    /// <summary>Renders tables and text on stdout.</summary>
-    public IAnsiConsole Console { get; }
+    IAnsiConsole? console;
+
+    /// <summary>Renders tables on a terminal. Created on first use: Spectre's start-up costs more than a whole `tag`.</summary>
+    public IAnsiConsole Console => console ??= CreateConsole();
+
+    IAnsiConsole CreateConsole()
+    {
+        var created = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(Environment.Out),
+            Ansi = Environment.OutputIsTerminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = Environment.OutputIsTerminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        // Piped output must not wrap at a guessed 80 columns: scripts read it line by line.
+        if (!Environment.OutputIsTerminal) created.Profile.Width = 1000;
+        return created;
+    }
 
     ImageCacheClient? client;
 

@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics.Contracts;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using LanguageExt;
 using LanguageExt.Common;
 using static LanguageExt.Prelude;
@@ -27,6 +28,7 @@ public static class RefMatcher
     }
 
     // The reference is parsed once by the caller: Find runs this over every record of the index.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record of the index
     static bool Matches(ImageRecord record, string text, Option<ImageRef> parsed)
     {
         if (text == record.ImageRef || text == record.ResolvedRef || text == record.Digest ||

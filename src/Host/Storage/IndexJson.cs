@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using ImageCache.Core;
@@ -20,18 +21,25 @@ public static class IndexJson
     public static byte[] Serialize(ImageIndex index)
     {
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        Serialize(index, buffer);
+        return buffer.ToArray();
+    }
+
+    /// <summary>Writes the index to <paramref name="destination"/> (not disposed), as <see cref="Serialize(ImageIndex)"/> does.</summary>
+    public static void Serialize(ImageIndex index, Stream destination)
+    {
+        using (var writer = new Utf8JsonWriter(destination, WriterOptions))
         {
             writer.WriteStartObject();
             writer.WritePropertyName("images");
             WriteRecords(writer, index.Images);
             writer.WriteEndObject();
         }
-        buffer.WriteByte((byte)'\n');
-        return buffer.ToArray();
+        destination.WriteByte((byte)'\n');
     }
 
     /// <summary>Writes records as a JSON array (never <c>null</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
     public static void WriteRecords(Utf8JsonWriter writer, IEnumerable<ImageRecord> records)
     {
         writer.WriteStartArray();
@@ -40,6 +48,7 @@ public static class IndexJson
     }
 
     /// <summary>Writes one record as a JSON object.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
     public static void WriteRecord(Utf8JsonWriter writer, ImageRecord record)
     {
         writer.WriteStartObject();
@@ -82,6 +91,7 @@ public static class IndexJson
 
     /// <summary>Parses an index. <c>"images": null</c> (what the original writes after emptying it) reads as empty.</summary>
     /// <exception cref="JsonException">The text is not an index.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
     public static ImageIndex Deserialize(ReadOnlySpan<byte> utf8)
     {
         using var document = JsonDocument.Parse(utf8.ToArray(), new JsonDocumentOptions { AllowTrailingCommas = false, MaxDepth = 64 });
@@ -104,6 +114,7 @@ public static class IndexJson
     }
 
     /// <summary>Reads one record object. A record of the original has no <c>canonical_ref</c>; it is computed here once, so matching never has to parse every record's reference again.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
     public static ImageRecord ReadRecord(JsonElement element)
     {
         if (element.ValueKind != JsonValueKind.Object) throw new JsonException("a record is not an object");
@@ -169,13 +180,16 @@ public static class IndexJson
     }
 
     /// <summary>RFC 3339 in UTC, with a fraction only when there is one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
     public static string FormatTime(DateTimeOffset time) =>
         time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
     static Option<DateTimeOffset> ParseTime(string text) =>
         DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
             ? Some(time) : None;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
     static Platform ReadPlatform(JsonElement value)
     {
         if (value.ValueKind == JsonValueKind.Null) return Platform.Any;
@@ -214,6 +228,7 @@ public static class IndexJson
 
     static string Field(JsonElement owner, string name) => owner.TryGetProperty(name, out var value) ? Text(value) : "";
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
     static string Text(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.String => value.GetString()!,
@@ -221,6 +236,7 @@ public static class IndexJson
         _ => throw new JsonException($"expected a string, found {value.ValueKind.ToString().ToLowerInvariant()}"),
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
     static Seq<string> TextList(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.Null => LanguageExt.Seq<string>.Empty,

@@ -48,9 +48,7 @@ public sealed class IndexStore(StateLayout layout, Action<string>? onWaiting = n
     }
 
     /// <summary>Writes the index atomically and durably; the index it replaces becomes <c>index.json.bak</c>. Call it under <see cref="LockAsync"/>.</summary>
-    public void Write(ImageIndex index) => Write(IndexJson.Serialize(index));
-
-    void Write(byte[] bytes)
+    public void Write(ImageIndex index)
     {
         EnsureDirectories();
         RemoveStaleTemps();
@@ -59,10 +57,10 @@ public sealed class IndexStore(StateLayout layout, Action<string>? onWaiting = n
         {
             using (var stream = new FileStream(temp, new FileStreamOptions
             {
-                Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = FileMode600,
+                Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = FileMode600, BufferSize = 1 << 16,
             }))
             {
-                stream.Write(bytes);
+                IndexJson.Serialize(index, stream);
                 stream.Flush(flushToDisk: true);
             }
             if (File.Exists(layout.IndexFile))
