@@ -24,7 +24,7 @@ public sealed record LayerEntry
     public DateTimeOffset ModifiedTime { get; init; } = DateTimeOffset.UnixEpoch;
     /// <summary>Extended attributes (PAX <c>SCHILY.xattr.*</c>), name → raw bytes, ordinal order.</summary>
     public Map<OrdStringOrdinal, string, byte[]> Xattrs { get; init; } = Map<OrdStringOrdinal, string, byte[]>.Empty;
-    /// <summary>Symlink target (verbatim, never followed) or hard-link target (a raw tar name, normalised like <see cref="Name"/>).</summary>
+    /// <summary>Symlink target (kept verbatim; <see cref="LayerMerge"/> follows it, inside the image root, only to place later entries below it) or hard-link target (a raw tar name, normalised like <see cref="Name"/>).</summary>
     public string LinkTarget { get; init; } = "";
     /// <summary>Device major number (character and block devices).</summary>
     public long DeviceMajor { get; init; }

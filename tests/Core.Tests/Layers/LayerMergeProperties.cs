@@ -33,18 +33,27 @@ public class LayerMergeProperties(ITestOutputHelper output)
     static readonly string[] Leaves = { "a/b/c", "d/e" };
 
     /// <summary>
+    /// Symlink targets: relative and absolute ones to directories of the pool, ones climbing with <c>..</c> (to the
+    /// root and past it), <c>/</c> itself, dangling ones (relative and absolute), and a loop to the symlink itself.
+    /// </summary>
+    static Gen<string> SymlinkTarget(string path) => Gen.OneOf(
+        "a", "/a", "a/b", "/a/b", "d", "/d/", "../d", "../a/b", "..", "../..", "/", "/../..", ".",
+        "missing", "/x/y", "../x", PathRules.BaseName(path), "/" + path);
+
+    /// <summary>
     /// Mostly-valid entries, built constructively: inner paths (a, a/b, d) are usually directories, leaves get any
-    /// kind. A file or symlink on an inner path still happens now and then, so refusals are exercised too.
+    /// kind. A symlink or file on an inner path happens often enough that later entries go through it (resolved
+    /// inside the root, or refused for a loop or a file parent).
     /// </summary>
     static readonly Gen<Op> EntryOp =
         from path in Gen.OneOf(PathPool)
         from kind in Leaves.Contains(path)
             ? Gen.Frequency((3, Gen.Const(LayerEntryKind.File)), (1, Gen.Const(LayerEntryKind.Symlink)), (1, Gen.Const(LayerEntryKind.Fifo)), (1, Gen.Const(LayerEntryKind.Directory)))
-            : Gen.Frequency((20, Gen.Const(LayerEntryKind.Directory)), (1, Gen.Const(LayerEntryKind.File)), (1, Gen.Const(LayerEntryKind.Symlink)))
+            : Gen.Frequency((12, Gen.Const(LayerEntryKind.Directory)), (1, Gen.Const(LayerEntryKind.File)), (4, Gen.Const(LayerEntryKind.Symlink)))
         from raw in Spelling(path)
         from m in kind == LayerEntryKind.Directory ? DirMode : kind == LayerEntryKind.Symlink ? Gen.Const(0b111_111_111) : FileMode
         from uid in Owner
-        from symlinkTarget in Gen.OneOf("a", "/abs", "../up")
+        from symlinkTarget in SymlinkTarget(path)
         select new Op(OpKind.Entry, path, "", new LayerEntry
         {
             Name = raw, Kind = kind, Mode = m, Uid = uid, Gid = uid, Size = uid + 1,
@@ -100,8 +109,48 @@ public class LayerMergeProperties(ITestOutputHelper output)
 
     static readonly Node ImplicitDirectory = new(LayerEntryKind.Directory, 0b111_101_101, 0, "", default);
 
+    /// <summary>
+    /// Where a directory path really is: every symlink met on the way is replaced by its target, inside the root
+    /// (chroot-style). Absolute targets restart at the root, relative ones continue from the symlink's directory,
+    /// ".." drops the last real component (never above the root). Null after more than 40 symlinks (a loop).
+    /// </summary>
+    static string? Resolve(Dictionary<string, Node> tree, string path, Coverage seen)
+    {
+        var real = new List<string>();                 // components resolved so far: no symlink among them
+        var todo = new List<string>(path.Split('/'));  // components still to walk, in order
+        var followed = 0;
+        while (todo.Count > 0)
+        {
+            var c = todo[0];
+            todo.RemoveAt(0);
+            if (c is "" or ".") continue;
+            if (c == "..") { if (real.Count > 0) real.RemoveAt(real.Count - 1); continue; }
+            var here = string.Join('/', real.Append(c));
+            if (tree.TryGetValue(here, out var node) && node.Kind == LayerEntryKind.Symlink)
+            {
+                seen.Followed = true;
+                if (++followed > 40) { seen.Loop = true; return null; } // ELOOP
+                if (node.LinkTarget.StartsWith('/')) real.Clear(); // absolute: from the image root
+                todo.InsertRange(0, node.LinkTarget.Split('/'));  // walk the target first, then the rest
+                continue;
+            }
+            real.Add(c);
+        }
+        return real.Count == 0 ? "." : string.Join('/', real);
+    }
+
+    /// <summary>A path whose parent is resolved and whose last component is kept as is (never followed).</summary>
+    static string? ResolveParent(Dictionary<string, Node> tree, string path, Coverage seen)
+    {
+        var parent = Resolve(tree, PathRules.Parent(path), seen);
+        return parent is null ? null : PathRules.Join(parent, PathRules.BaseName(path));
+    }
+
+    /// <summary>What the model met, so the property can check the generator reaches the symlink cases.</summary>
+    sealed class Coverage { public bool Followed; public bool Loop; }
+
     /// <summary>The final tree (path → inode, root under "."), or null where the merge must refuse.</summary>
-    static Dictionary<string, Node>? Model(Op[][] stack)
+    static Dictionary<string, Node>? Model(Op[][] stack, Coverage seen)
     {
         var tree = new Dictionary<string, Node> { ["."] = ImplicitDirectory }; // an empty tree: just a 0755 root
         void RemoveBelow(string dir) // everything strictly below dir
@@ -112,15 +161,30 @@ public class LayerMergeProperties(ITestOutputHelper output)
 
         foreach (var layer in stack)
         {
-            // Whiteouts and opaques act on the tree the lower layers left (so they never hide this layer's entries).
+            // Whiteouts and opaques act on the tree the lower layers left (so they never hide this layer's entries),
+            // at their resolved places: every marker is resolved before any of them removes anything.
+            var hidden = new List<string>();
             foreach (var op in layer.Where(o => o.Kind == OpKind.Whiteout))
             {
-                tree.Remove(op.Path); // .wh.NAME hides NAME …
-                RemoveBelow(op.Path); // … and its subtree
+                var at = ResolveParent(tree, op.Path, seen); // .wh.NAME: NAME itself is not followed
+                if (at is null) return null;
+                hidden.Add(at);
             }
+            var opaque = new List<string>();
             foreach (var op in layer.Where(o => o.Kind == OpKind.Opaque))
-                if (tree.TryGetValue(op.Path, out var dir) && dir.Kind == LayerEntryKind.Directory)
-                    RemoveBelow(op.Path); // the opaque directory keeps itself, loses its lower children
+            {
+                var at = Resolve(tree, op.Path, seen); // the marker's directory, followed all the way
+                if (at is null) return null;
+                opaque.Add(at);
+            }
+            foreach (var path in hidden)
+            {
+                tree.Remove(path); // .wh.NAME hides NAME …
+                RemoveBelow(path); // … and its subtree
+            }
+            foreach (var path in opaque)
+                if (tree.TryGetValue(path, out var dir) && dir.Kind == LayerEntryKind.Directory)
+                    RemoveBelow(path); // the opaque directory keeps itself, loses its lower children
 
             // The layer's entries then apply in tar order.
             foreach (var op in layer.Where(o => o.Kind == OpKind.Entry))
@@ -128,8 +192,12 @@ public class LayerMergeProperties(ITestOutputHelper output)
                 var e = op.Raw;
                 if (op.Path == ".") { tree["."] = new Node(LayerEntryKind.Directory, e.Mode, e.Uid, "", e.DataRef); continue; } // root: metadata only
 
-                // Each ancestor must be a directory if present (never write through a symlink or file); missing ones are made.
-                var parts = op.Path.Split('/');
+                // The parent goes through symlinks (inside the root); the entry lands at the resolved place.
+                var path = ResolveParent(tree, op.Path, seen);
+                if (path is null) return null;
+
+                // Each resolved ancestor must be a directory if present (a file cannot hold children); missing ones are made.
+                var parts = path.Split('/');
                 for (var i = 1; i < parts.Length; i++)
                 {
                     var ancestor = string.Join('/', parts.Take(i));
@@ -140,16 +208,17 @@ public class LayerMergeProperties(ITestOutputHelper output)
                 Node node;
                 if (e.Kind == LayerEntryKind.HardLink)
                 {
-                    // A hard link shares the regular file at its target right now; anything else is refused.
-                    if (!tree.TryGetValue(op.Target, out var target) || target.Kind != LayerEntryKind.File) return null;
+                    // A hard link shares the regular file at its (parent-resolved) target right now; anything else is refused.
+                    var targetPath = ResolveParent(tree, op.Target, seen);
+                    if (targetPath is null || !tree.TryGetValue(targetPath, out var target) || target.Kind != LayerEntryKind.File) return null;
                     node = target;
                 }
                 else node = new Node(e.Kind, e.Mode, e.Uid, e.Kind == LayerEntryKind.Symlink ? e.LinkTarget : "", e.DataRef);
 
                 // Directory over directory keeps the children; any other replacement drops the old subtree.
-                var bothDirectories = tree.TryGetValue(op.Path, out var old) && old.Kind == LayerEntryKind.Directory && node.Kind == LayerEntryKind.Directory;
-                if (!bothDirectories) RemoveBelow(op.Path);
-                tree[op.Path] = node;
+                var bothDirectories = tree.TryGetValue(path, out var old) && old.Kind == LayerEntryKind.Directory && node.Kind == LayerEntryKind.Directory;
+                if (!bothDirectories) RemoveBelow(path);
+                tree[path] = node;
             }
         }
         return tree;
@@ -166,10 +235,12 @@ public class LayerMergeProperties(ITestOutputHelper output)
     [Fact]
     public void Merge_equals_the_bottom_up_model()
     {
-        int valid = 0, total = 0;
+        int valid = 0, total = 0, followed = 0, loops = 0;
         Cases.Sample(c =>
         {
-            var expected = Model(c.Stack);
+            var seen = new Coverage();
+            var expected = Model(c.Stack, seen);
+            if (seen.Loop) Interlocked.Increment(ref loops);
             var actual = LayerMerge.Apply(RawStack(c.Stack), new MergeOptions(c.Strip));
             Interlocked.Increment(ref total);
             if (expected is null)
@@ -178,6 +249,7 @@ public class LayerMergeProperties(ITestOutputHelper output)
                 return;
             }
             Interlocked.Increment(ref valid);
+            if (seen.Followed) Interlocked.Increment(ref followed);
             var tree = Support.Succ(actual);
 
             int Final(Node n) => c.Strip && n.Kind != LayerEntryKind.Symlink ? n.Mode & ~SetuidBits : n.Mode; // the setuid policy
@@ -197,7 +269,9 @@ public class LayerMergeProperties(ITestOutputHelper output)
             Assert.Equal(c.Strip ? distinct.Count(n => n.Kind != LayerEntryKind.Symlink && (n.Mode & SetuidBits) != 0) : 0, tree.StrippedSetuidCount);
             Assert.Equal(distinct.Where(n => n.Kind == LayerEntryKind.File).Sum(n => SizeOf(c.Stack, n.Data)), tree.RegularFileBytes);
         }, iter: 3000);
-        output.WriteLine($"{valid} of {total} generated stacks were valid");
+        output.WriteLine($"{valid} of {total} generated stacks were valid; {followed} valid ones went through a symlink; {loops} met a loop");
+        Assert.True(followed * 20 > valid, $"over 5% of the valid stacks should resolve a symlink ({followed} of {valid})");
+        Assert.True(loops > 0, "some stacks should meet a symlink loop");
         Assert.True(valid * 5 > total * 2, $"the generator should make mostly valid stacks (over 40%) ({valid} of {total})");
     }
 

@@ -63,10 +63,19 @@ public class LayerMergeTests
     }
 
     [Fact]
-    public void A_whiteout_below_a_symlink_is_not_followed()
+    public void Markers_below_a_symlink_act_at_the_resolved_directory_like_containerd()
     {
-        var tree = Merged(L(Dir("real"), File("real/f"), Symlink("link", "real")), L(Marker("link/.wh.f")));
-        Assert.Equal(new[] { ".", "link", "real", "real/f" }, Paths(tree));
+        // containerd resolves a marker's parent with fs.RootPath before converting it, so .wh. markers follow symlinks.
+        var lower = L(Dir("real"), File("real/f"), File("real/g"), Symlink("link", "/real"));
+        Assert.Equal(new[] { ".", "link", "real", "real/g" }, Paths(Merged(lower, L(Marker("link/.wh.f")))));
+        Assert.Equal(new[] { ".", "link", "real" }, Paths(Merged(lower, L(Marker("link/.wh..wh..opq")))));
+        // The hidden name is a last component: .wh.link removes the symlink, not what it points at.
+        Assert.Equal(new[] { ".", "real", "real/f", "real/g" }, Paths(Merged(lower, L(Marker(".wh.link")))));
+        // All markers resolve against the lower tree first, so removing the symlink in the same layer changes nothing.
+        Assert.Equal(new[] { ".", "real", "real/g" }, Paths(Merged(lower, L(Marker(".wh.link"), Marker("link/.wh.f")))));
+        // A dangling directory makes a marker do nothing (and create nothing); a loop is refused.
+        Assert.Equal(new[] { ".", "dangling" }, Paths(Merged(L(Symlink("dangling", "/no/where")), L(Marker("dangling/.wh.x")))));
+        Assert.Contains("too many levels of symbolic links", Refused(L(Symlink("loop", "loop")), L(Marker("loop/.wh.x"))).Message);
     }
 
     [Theory]
@@ -296,7 +305,7 @@ public class LayerMergeTests
     [InlineData("../etc/passwd", "hard link target: invalid entry name \"../etc/passwd\": a '..' component could escape the root")]
     [InlineData("/etc/passwd", "hard link target: invalid entry name \"/etc/passwd\": absolute names are refused")]
     [InlineData("", "hard link target: invalid entry name \"\": empty name")]
-    [InlineData("sym/f", "hard link target \"sym/f\" does not exist")]
+    [InlineData("sym/missing", "hard link target \"sym/missing\" does not exist")]
     public void Bad_hard_links_are_refused(string target, string reason)
     {
         var error = Refused(L(Dir("dir"), File("dir/f"), Symlink("sym", "dir"), Fifo("fifo")), L(HardLink("link", target), File("later")));
@@ -316,18 +325,99 @@ public class LayerMergeTests
     }
 
     [Fact]
-    public void Writing_below_a_lower_layer_symlink_is_refused()
+    public void A_hard_link_target_through_a_symlink_is_resolved_inside_the_root()
     {
-        var error = Refused(L(Symlink("etc", "/tmp")), L(File("etc/passwd")));
-        Assert.Equal(ErrorCodes.LayerEntryRefused, error.Code);
-        Assert.Equal("layer 2: entry \"etc/passwd\" refused: it would write through symlink \"etc\"", error.Message);
+        var tree = ByPath(Merged(L(File("real/f", size: 6), Symlink("sym", "../../real")), L(HardLink("link", "sym/f"))));
+        Assert.Equal((LayerEntryKind.HardLink, "link", new DataRef(0, 0)), (tree["real/f"].Kind, tree["real/f"].LinkTarget, tree["real/f"].DataRef));
+        Assert.Equal(LayerEntryKind.File, tree["link"].Kind); // "link" sorts first, so it holds the data
     }
 
     [Fact]
-    public void Writing_below_a_symlink_of_the_same_layer_is_refused()
+    public void A_symlink_to_an_absolute_directory_is_resolved_inside_the_image()
     {
-        var error = Refused(L(Symlink("a", "../../.."), Dir("a/b"), File("a/b/evil")));
-        Assert.Equal("layer 1: entry \"a/b\" refused: it would write through symlink \"a\"", error.Message);
+        // The hostile-layer case of issue 4: etc -> /tmp, then etc/passwd lands in the image's tmp, never the host's.
+        var tree = Merged(L(Symlink("etc", "/tmp")), L(File("etc/passwd", uid: 3)));
+        Assert.Equal(new[] { ".", "etc", "tmp", "tmp/passwd" }, Paths(tree));
+        var byPath = ByPath(tree);
+        Assert.Equal((LayerEntryKind.Symlink, "/tmp"), (byPath["etc"].Kind, byPath["etc"].LinkTarget));
+        Assert.Equal((LayerEntryKind.Directory, Mode755, 0L), (byPath["tmp"].Kind, byPath["tmp"].Mode, byPath["tmp"].Uid)); // created implicitly
+        Assert.Equal((3L, new DataRef(1, 0)), (byPath["tmp/passwd"].Uid, byPath["tmp/passwd"].DataRef));
+    }
+
+    [Fact]
+    public void Dot_dot_in_a_symlink_target_stops_at_the_root()
+    {
+        var tree = Merged(L(Symlink("a", "../../.."), Dir("a/b"), File("a/b/evil")), L(File("a/x")));
+        Assert.Equal(new[] { ".", "a", "b", "b/evil", "x" }, Paths(tree));
+
+        var absolute = Merged(L(Dir("d"), Symlink("d/up", "/../../etc/"), File("d/up/passwd")));
+        Assert.Equal(new[] { ".", "d", "d/up", "etc", "etc/passwd" }, Paths(absolute));
+    }
+
+    [Fact]
+    public void A_relative_symlink_target_is_relative_to_the_symlink_directory_and_chains_are_followed()
+    {
+        var tree = Merged(
+            L(Dir("usr/lib"), Symlink("usr/lib64", "lib"), Symlink("lib64", "usr/lib64"), Symlink("hop", "./lib64/../lib64/.")),
+            L(File("lib64/ld.so"), File("hop/libc.so")));
+        Assert.Equal(new[] { ".", "hop", "lib64", "usr", "usr/lib", "usr/lib/ld.so", "usr/lib/libc.so", "usr/lib64" }, Paths(tree));
+    }
+
+    [Fact]
+    public void A_dangling_symlink_parent_gets_its_target_directories_created_inside_the_root()
+    {
+        // Like containerd's fs.RootPath followed by MkdirAll: the missing directories appear at the resolved place.
+        var tree = ByPath(Merged(L(Symlink("data", "/srv/data")), L(File("data/file") with { ModifiedTime = T2 })));
+        Assert.Equal(new[] { ".", "data", "srv", "srv/data", "srv/data/file" }, tree.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal((LayerEntryKind.Directory, Mode755, T2), (tree["srv/data"].Kind, tree["srv/data"].Mode, tree["srv/data"].ModifiedTime));
+    }
+
+    [Theory]
+    [InlineData("a", "a")]
+    [InlineData("a", "/a")]
+    [InlineData("a", "b", "b", "a")]
+    [InlineData("a", "./a/../a/x")]
+    public void A_symlink_loop_is_refused_after_40_hops(params string[] links)
+    {
+        var layer = Enumerable.Range(0, links.Length / 2).Select(i => Symlink(links[2 * i], links[2 * i + 1])).ToArray();
+        var error = Refused(layer, L(File("a/f")));
+        Assert.Equal(ErrorCodes.LayerEntryRefused, error.Code);
+        Assert.Equal($"layer 2: entry \"a/f\" refused: too many levels of symbolic links (more than {LayerMerge.MaxSymlinkHops}) resolving \"a\"", error.Message);
+    }
+
+    [Fact]
+    public void A_chain_of_40_symlinks_resolves_and_41_is_refused()
+    {
+        LayerEntry[] Chain(int length) => Enumerable.Range(0, length).Select(i => Symlink($"s{i}", i == length - 1 ? "target" : $"s{i + 1}")).ToArray();
+        Assert.Contains("target/f", Paths(Merged(Chain(40), L(File("s0/f")))));
+        Assert.Contains("too many levels of symbolic links", Refused(Chain(41), L(File("s0/f"))).Message);
+    }
+
+    [Fact]
+    public void The_last_component_of_an_entry_is_never_followed()
+    {
+        var lower = L(Dir("d"), File("d/keep"), Symlink("s", "d"), Symlink("loop", "loop"));
+        var file = ByPath(Merged(lower, L(File("s", uid: 4), File("loop"))));
+        Assert.Equal((LayerEntryKind.File, 4L), (file["s"].Kind, file["s"].Uid));
+        Assert.Equal(new[] { ".", "d", "d/keep", "loop", "s" }, file.Keys.Order(StringComparer.Ordinal));
+
+        var directory = Merged(lower, L(Dir("s"), File("s/new")));
+        Assert.Equal(new[] { ".", "d", "d/keep", "loop", "s", "s/new" }, Paths(directory));
+        Assert.Equal(LayerEntryKind.Directory, ByPath(directory)["s"].Kind);
+
+        var symlink = ByPath(Merged(lower, L(Symlink("s", "/elsewhere"))));
+        Assert.Equal("/elsewhere", symlink["s"].LinkTarget);
+        Assert.Equal(LayerEntryKind.Directory, symlink["d"].Kind);
+    }
+
+    [Theory]
+    [InlineData("x\0y")]
+    [InlineData("/ok/.wh.x")]
+    public void A_followed_symlink_target_naming_an_impossible_directory_is_refused(string target)
+    {
+        var error = Refused(L(Symlink("a", target)), L(File("a/f")));
+        Assert.StartsWith("layer 2: entry \"a/f\" refused: symlink \"a\" points at ", error.Message);
+        Assert.EndsWith("a name that cannot exist in an image", error.Message);
     }
 
     [Fact]
