@@ -32,7 +32,9 @@ internal static class CommandLineApp
         var verbose = args.Contains("-v") || args.Contains("--verbose");
         if (parseResult.Errors.Count > 0 && parseResult.Action is not HelpAction)
         {
-            environment.Error.WriteLine($"error: {parseResult.Errors[0].Message}");
+            // The original's flag was --delete; it is --purge now (origin §5.5), so say so.
+            var hint = args.Contains("--delete") ? " (--delete is now --purge)" : "";
+            environment.Error.WriteLine($"error: {parseResult.Errors[0].Message}{hint}");
             environment.Error.WriteLine($"Run '{CommandPath(parseResult)} --help' for usage.");
             return ExitCodes.Usage;
         }
