@@ -1,0 +1,95 @@
+using System.Formats.Tar;
+using ImageCache.Contracts;
+using ImageCache.Host.Blobs;
+using Xunit;
+
+namespace ImageCache.Plugins.Tests.Oci;
+
+// One class: the tests that count the private extraction directories under the temp directory must not overlap.
+public sealed class OciArchiveFetcherTests : IDisposable
+{
+    readonly TempDir _temp = new();
+    readonly OciBlobStore _store;
+    readonly TestLayout _layout;
+
+    public OciArchiveFetcherTests()
+    {
+        _store = new OciBlobStore(_temp.Sub("store"));
+        _layout = new TestLayout(_temp.Sub("layout"));
+    }
+
+    public void Dispose() => _temp.Dispose();
+
+    static string[] ExtractionDirs() => Directory.GetDirectories(Path.GetTempPath(), "imagecache-oci-archive-*");
+
+    [Fact]
+    public async Task An_archive_of_a_multi_arch_layout_is_fetched_like_the_layout_and_its_extraction_is_deleted()
+    {
+        var amd = _layout.AddImage("amd64");
+        var arm = _layout.AddImage("arm64");
+        var index = _layout.AddIndex(_layout.Attestation(amd.Manifest), amd.Manifest, arm.Manifest);
+        _layout.WriteIndexJson(index.Named("v1"));
+        var archive = _temp.Sub("image.tar");
+        _layout.WriteArchive(archive);
+        var before = ExtractionDirs();
+
+        var fetched = await Fetch.Archive($"{archive}:v1", _store, Fetch.Arm64);
+        var fromDir = await Fetch.Oci($"{_layout.Dir}:v1", new OciBlobStore(_temp.Sub("store2")), Fetch.Arm64);
+
+        Assert.Equal($"oci-archive:{archive}@{arm.Manifest.Digest}", fetched.ResolvedReference);
+        Fetch.AssertSame(fromDir with { ResolvedReference = fetched.ResolvedReference }, fetched);
+        Assert.Equal(index.Digest, fetched.IndexDigest);
+        Assert.True(await _store.VerifyAsync(arm.LayerDigest, CancellationToken.None));
+        Assert.Equal(before, ExtractionDirs());
+    }
+
+    [Fact]
+    public async Task An_entry_with_dot_dot_is_refused_and_the_extraction_is_still_deleted()
+    {
+        var image = _layout.AddImage();
+        _layout.WriteIndexJson(image.Manifest);
+        var archive = _temp.Sub("evil.tar");
+        _layout.WriteArchive(archive, w => w.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "blobs/../../evil") { DataStream = new MemoryStream([1]) }));
+        var before = ExtractionDirs();
+
+        var error = await Assert.ThrowsAsync<ImageSourceException>(() => Fetch.Archive(archive, _store));
+
+        Assert.Equal($"oci-archive:{archive}: refusing archive entry with '..' in its path 'blobs/../../evil'", error.Message);
+        Assert.Equal(before, ExtractionDirs());
+    }
+
+    [Fact]
+    public async Task An_absolute_entry_is_refused()
+    {
+        var archive = _temp.Sub("abs.tar");
+        _layout.WriteArchive(archive, w => w.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "/etc/evil") { DataStream = new MemoryStream([1]) }));
+        var error = await Assert.ThrowsAsync<ImageSourceException>(() => Fetch.Archive(archive, _store));
+        Assert.Equal($"oci-archive:{archive}: refusing archive entry with an absolute path '/etc/evil'", error.Message);
+    }
+
+    [Fact]
+    public async Task A_linked_index_json_is_refused()
+    {
+        var image = _layout.AddImage();
+        _layout.WriteIndexJson(image.Manifest);
+        File.Delete(Path.Combine(_layout.Dir, "index.json"));
+        var archive = _temp.Sub("link.tar");
+        _layout.WriteArchive(archive, w => w.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, "index.json") { LinkName = "/etc/passwd" }));
+        var error = await Assert.ThrowsAsync<ImageSourceException>(() => Fetch.Archive(archive, _store));
+        Assert.Equal($"oci-archive:{archive}: refusing archive entry 'index.json': it is a link", error.Message);
+    }
+
+    [Fact]
+    public async Task A_missing_archive_and_a_non_tar_are_named()
+    {
+        var missing = _temp.Sub("missing.tar");
+        var junk = _temp.Sub("junk.tar");
+        File.WriteAllText(junk, new string('x', 2000));
+
+        var noFile = await Assert.ThrowsAsync<ImageSourceException>(() => Fetch.Archive(missing, _store));
+        var notTar = await Assert.ThrowsAsync<ImageSourceException>(() => Fetch.Archive(junk, _store));
+
+        Assert.Equal($"oci-archive:{missing}: no such file", noFile.Message);
+        Assert.StartsWith($"oci-archive:{junk}: not a valid tar archive: ", notTar.Message);
+    }
+}
