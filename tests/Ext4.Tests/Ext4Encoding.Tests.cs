@@ -1,0 +1,48 @@
+using System.Buffers.Binary;
+using ImageCache.Builders.Ext4;
+
+namespace ImageCache.Ext4.Tests;
+
+public sealed class Ext4EncodingTests
+{
+    [Theory]
+    [InlineData(0L, 0u, 0u, 0u)]
+    [InlineData(-1L, 0u, 0xFFFFFFFFu, 0u)]                    // 1969: epoch bits 0, negative 32-bit seconds
+    [InlineData(0x80000000L, 5u, 0x80000000u, (5u << 2) | 1)] // 2038 + 0s: epoch 1
+    public void EncodeTime_splits_seconds_into_32_bits_and_epoch_bits(long seconds, uint nanos, uint lo, uint extra) =>
+        Assert.Equal((lo, extra), Ext4Encoding.EncodeTime(seconds, nanos));
+
+    [Fact]
+    public void BuildDirectoryBlocks_never_straddles_a_block_and_fills_each_block()
+    {
+        var children = Enumerable.Range(0, 300).Select(i => new Ext4DirectoryChild(new byte[40], (uint)(12 + i), 1)).ToList();
+        var bytes = Ext4Encoding.BuildDirectoryBlocks(12, 2, children, 1);
+        Assert.Equal(0, bytes.Length % 4096);
+        var count = 0;
+        for (var block = 0; block < bytes.Length; block += 4096)
+        {
+            var offset = 0;
+            while (offset < 4096)
+            {
+                var recordLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(block + offset + 4));
+                Assert.True(recordLength >= 12 && offset + recordLength <= 4096);
+                if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(block + offset)) != 0) count++;
+                offset += recordLength;
+            }
+
+            Assert.Equal(4096, offset);
+        }
+
+        Assert.Equal(302, count);
+    }
+
+    [Theory]
+    [InlineData(1, 3, 0, 0x0103u)]
+    [InlineData(300, 70000, 4, (70000u & 0xFF) | (300u << 8) | ((70000u & ~0xFFu) << 12))]
+    public void WriteDeviceNumber_uses_the_old_form_when_it_fits(int major, int minor, int offset, uint value)
+    {
+        var block = new byte[60];
+        Ext4Encoding.WriteDeviceNumber(block, (uint)major, (uint)minor);
+        Assert.Equal(value, BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(offset)));
+    }
+}
