@@ -83,7 +83,7 @@ public sealed class ImageCacheClient
 
     /// <summary>Drops the records <paramref name="reference"/> names; with <paramref name="purge"/> deletes their store files unless a kept record shares them (the seed's <c>Remove</c>).</summary>
     public async Task<PruneResult> RemoveAsync(string reference, bool purge, CancellationToken cancellationToken = default) =>
-        Pruned(await ReduceAsync(index => new IndexCommand.Remove(reference, purge, StoreProbe.Gather(Layout, index)), cancellationToken).ConfigureAwait(false));
+        Pruned(await ReduceAsync(index => new IndexCommand.Remove(reference, purge, StoreProbe.Gather(Layout, index, listStore: false)), cancellationToken).ConfigureAwait(false));
 
     /// <summary>
     /// Drops records whose file is gone and those <paramref name="policy"/> selects; with <paramref name="purge"/>,

@@ -23,8 +23,8 @@ public static class StoreProbe
     /// <summary>True when <paramref name="path"/> lies inside the baseline store (the seed's <c>PathInRootfsStore</c>).</summary>
     public static bool PathInRootfsStore(StateLayout layout, string path) => CanonicalRootfsStorePath(layout, path) is not null;
 
-    /// <summary>Facts for every record's output path, and the files now in the store.</summary>
-    public static StoreFacts Gather(StateLayout layout, ImageIndex index)
+    /// <summary>Facts for every record's output path and, when <paramref name="listStore"/> (prune's orphan collection needs it), the files now in the store.</summary>
+    public static StoreFacts Gather(StateLayout layout, ImageIndex index, bool listStore = true)
     {
         var store = Libc.RealPath(layout.RootfsDir) ?? "";
         var files = Map<OrdStringOrdinal, string, FileFact>.Empty;
@@ -33,7 +33,7 @@ public static class StoreProbe
             var resolved = ResolveParent(path) ?? "";
             files = files.AddOrUpdate(path, new FileFact(resolved, Exists(path)));
         }
-        var storeFiles = store.Length == 0
+        var storeFiles = store.Length == 0 || !listStore
             ? Seq<string>.Empty
             : Directory.EnumerateFiles(store, "*", new EnumerationOptions
             {
