@@ -34,6 +34,7 @@ internal static class Ext4Constants
     public const uint LostAndFoundInode = 11;
 
     // s_feature_compat / s_feature_incompat / s_feature_ro_compat bits.
+    public const uint CompatExtAttr = 0x8;           // extended attributes (in inodes and xattr blocks)
     public const uint IncompatFiletype = 0x2;        // directory entries carry a file type byte
     public const uint IncompatExtents = 0x40;        // files may use extent trees (EXT4_EXTENTS_FL)
     public const uint RoCompatSparseSuper = 0x1;     // superblock backups only in groups 0, 1 and powers of 3, 5, 7

@@ -69,7 +69,7 @@ internal static class Ext4Encoding
     {
         i[..InodeSize].Clear();
         var (lo, extra) = EncodeTime(n.Seconds, n.Nanoseconds);
-        var sectors = (ulong)n.BlocksUsed * (BlockSize / 512);  // i_blocks counts 512-byte sectors without huge_file
+        var sectors = (ulong)(n.BlocksUsed + (n.XattrBlock != 0 ? 1 : 0)) * (BlockSize / 512);  // i_blocks counts 512-byte sectors without huge_file
         var links = n.IsDirectory && n.Links >= DirLinkMax ? 1 : n.Links;
         U16(i, 0x00, n.Mode);                               // i_mode
         U16(i, 0x02, (ushort)n.Uid);                        // i_uid (low 16 bits)
@@ -82,7 +82,9 @@ internal static class Ext4Encoding
         U32(i, 0x1C, (uint)sectors);                        // i_blocks_lo
         U32(i, 0x20, n.Flags);                              // i_flags
         n.Block.CopyTo(i[0x28..]);                          // i_block[15]
+        U32(i, 0x68, (uint)n.XattrBlock);                   // i_file_acl_lo: the xattr block
         U32(i, 0x6C, (uint)(n.Size >> 32));                 // i_size_high
+        U16(i, 0x76, (ushort)(n.XattrBlock >> 32));         // l_i_file_acl_high
         U16(i, 0x78, (ushort)(n.Uid >> 16));                // l_i_uid_high
         U16(i, 0x7A, (ushort)(n.Gid >> 16));                // l_i_gid_high
         U16(i, 0x80, ExtraInodeSize);                       // i_extra_isize
@@ -91,6 +93,7 @@ internal static class Ext4Encoding
         U32(i, 0x8C, extra);                                // i_atime_extra
         U32(i, 0x90, lo);                                   // i_crtime
         U32(i, 0x94, extra);                                // i_crtime_extra
+        n.InBodyXattrs?.CopyTo(i[(128 + ExtraInodeSize)..]); // in-inode xattrs: magic, entries, values up to the inode end
     }
 
     /// <summary>Earliest and latest second representable with the extra epoch bits: [−2^31, 2^31 + 3·2^32).</summary>

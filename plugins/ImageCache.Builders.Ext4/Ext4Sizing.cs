@@ -5,7 +5,9 @@ namespace ImageCache.Builders.Ext4;
 /// <summary>
 /// Picks the image size and layout before anything is written, from the request's hints. Pure.
 /// The data estimate is an upper bound for well-formed hints: every file's last partial block, one block per
-/// directory or slow symlink, 264 bytes per directory entry, and extent leaf blocks for the largest files.
+/// directory or slow symlink, one xattr block per entry (the hints do not say which entries have xattrs too large
+/// for the inode, so every entry may need one; blocks never used stay holes of the sparse output), 264 bytes per
+/// directory entry, and extent leaf blocks for the largest files.
 /// </summary>
 internal static class Ext4Sizing
 {
@@ -19,10 +21,11 @@ internal static class Ext4Sizing
     {
         var content = (contentBytes + BlockSize - 1) / BlockSize;
         var perEntry = entryCount; // a partial last block, a directory's first block or a slow symlink's block
+        var xattrBlocks = entryCount; // at most one xattr block per inode (sets that fit the inode take none)
         var directoryEntries = (entryCount * (DirEntryHeaderSize + 256) + BlockSize - 1) / BlockSize;
         var extentLeaves = 2 * (content / MaxExtentLength + 1);
         const long rootAndLostFound = 1 + 4;
-        return content + perEntry + directoryEntries + extentLeaves + rootAndLostFound;
+        return content + perEntry + xattrBlocks + directoryEntries + extentLeaves + rootAndLostFound;
     }
 
     public static long MinimumInodes(long entryCount) => entryCount + FirstNonReservedInode + 16;

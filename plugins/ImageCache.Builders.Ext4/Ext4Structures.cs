@@ -32,8 +32,17 @@ internal sealed class Ext4Inode
     public uint Flags;
     public readonly byte[] Block = new byte[Ext4Constants.InodeBlockBytes];
 
-    /// <summary>File system blocks held (data plus extent tree blocks).</summary>
+    /// <summary>File system blocks held (data plus extent tree blocks); an xattr block is counted apart.</summary>
     public long BlocksUsed;
+
+    /// <summary>The in-inode xattr area (96 bytes after i_extra_isize, magic first), or null.</summary>
+    public byte[]? InBodyXattrs;
+
+    /// <summary>i_file_acl: the xattr block, or 0. It adds one block to i_blocks.</summary>
+    public long XattrBlock;
+
+    /// <summary>The encoded xattr set (to check that a hard link names the same set), or null when there are none.</summary>
+    public string? XattrKey;
 
     // Directories only.
     public uint Parent;

@@ -13,8 +13,9 @@ namespace ImageCache.Builders.Ext4;
 /// metadata stays a hole of the sparse output.
 /// </summary>
 /// <remarks>
-/// Features: extents, filetype, sparse_super, large_file, dir_nlink, extra_isize. No journal, no htree, no
-/// flex_bg, no 64bit, no metadata_csum, no xattrs (entries with xattrs are refused). Extent trees of depth 0 (4 extents) and 1 (4 × 340 extents).
+/// Features: extents, filetype, sparse_super, large_file, dir_nlink, extra_isize, and ext_attr when any entry has
+/// xattrs (in the inode when they fit, else in one xattr block shared by identical sets; a set over one block is
+/// refused). No journal, no htree, no flex_bg, no 64bit, no metadata_csum. Extent trees of depth 0 (4 extents) and 1 (4 × 340 extents).
 /// </remarks>
 internal sealed class Ext4Writer
 {
@@ -27,6 +28,9 @@ internal sealed class Ext4Writer
     private int _cursorGroup;
     private long _cursorBlock;
     private bool _lostAndFoundTaken;
+    private bool _anyXattrs;
+    private readonly Dictionary<string, SharedXattrBlock> _xattrBlocks = new(StringComparer.Ordinal);
+    private readonly List<SharedXattrBlock> _xattrBlockList = [];
 
     /// <param name="output">Seekable, writable, zero-filled (a new file set to its final length).</param>
     /// <param name="geometry">The layout, chosen before writing.</param>
@@ -47,15 +51,15 @@ internal sealed class Ext4Writer
     }
 
     /// <summary>Adds one entry; its parent must already be there.</summary>
-    /// <exception cref="FilesystemBuildException">The entry cannot be written (bad name, missing parent, out of space, unsupported size, xattrs).</exception>
+    /// <exception cref="FilesystemBuildException">The entry cannot be written (bad name, missing parent, out of space, unsupported size, xattrs that cannot be stored).</exception>
     public async Task AddAsync(FilesystemEntry entry, CancellationToken cancellationToken)
     {
-        if (entry.Xattrs.Count > 0) // never drop them silently (security.capability matters)
-            throw Fail(entry, $"it has extended attributes ({string.Join(", ", entry.Xattrs.Keys.Order(StringComparer.Ordinal))}), which this ext4 writer does not write yet; use the mke2fs builder");
         if (entry.Path.Length == 0)
         {
             if (entry.Kind != FilesystemEntryKind.Directory) throw Fail(entry, "the root must be a directory");
-            SetMetadata(_inodes[(int)RootInode]!, entry, ModeDirectory);
+            var rootInode = _inodes[(int)RootInode]!;
+            SetMetadata(rootInode, entry, ModeDirectory);
+            SetXattrs(rootInode, entry);
             return;
         }
 
@@ -74,6 +78,8 @@ internal sealed class Ext4Writer
                 throw Fail(entry, $"the hard link target '{entry.LinkTarget}' was not written before it");
             var target = _inodes[(int)targetNumber]!;
             if (target.IsDirectory) throw Fail(entry, "a hard link cannot name a directory");
+            if (entry.Xattrs.Count > 0 && EncodeXattrs(entry).Key != target.XattrKey)
+                throw Fail(entry, "its extended attributes differ from those of the file it links to (one inode has one set)");
             if (target.Links >= LinkMax) throw Fail(entry, $"more than {LinkMax} links to one file");
             target.Links++;
             parent.Children!.Add(new Ext4DirectoryChild(name, targetNumber, target.FileType));
@@ -111,6 +117,8 @@ internal sealed class Ext4Writer
             default:
                 throw Fail(entry, $"unknown entry kind {entry.Kind}");
         }
+
+        SetXattrs(inode, entry);
 
         uint number;
         if (inode.IsDirectory && parentNumber == RootInode && entry.Path == "lost+found")
@@ -166,9 +174,68 @@ internal sealed class Ext4Writer
             await SetExtentTreeAsync(directory, extents, bytes.Length / BlockSize, $"directory inode {number}", cancellationToken).ConfigureAwait(false);
         }
 
+        foreach (var shared in _xattrBlockList)
+        {
+            Ext4Xattrs.SetRefcount(shared.Bytes, shared.Refcount);
+            _output.Position = shared.Block * BlockSize;
+            await _output.WriteAsync(shared.Bytes, cancellationToken).ConfigureAwait(false);
+        }
+
         await WriteInodeTablesAsync(cancellationToken).ConfigureAwait(false);
         await WriteBitmapsAndSuperblocksAsync(cancellationToken).ConfigureAwait(false);
         await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>An xattr block and the inodes naming it (h_refcount), written by <see cref="FinishAsync"/>.</summary>
+    private sealed class SharedXattrBlock(long block, byte[] bytes)
+    {
+        public long Block { get; } = block;
+        public byte[] Bytes { get; } = bytes;
+        public int Refcount { get; set; }
+    }
+
+    /// <summary>
+    /// Stores the entry's xattrs: in the inode when they fit in its 96 spare bytes, else in an xattr block, shared
+    /// (up to <see cref="Ext4Xattrs.RefcountMax"/> inodes) with every other inode of the identical set.
+    /// </summary>
+    private void SetXattrs(Ext4Inode inode, FilesystemEntry entry)
+    {
+        inode.InBodyXattrs = null;
+        inode.XattrBlock = 0;
+        inode.XattrKey = null;
+        if (entry.Xattrs.Count == 0) return;
+        var (key, inBody, block) = EncodeXattrs(entry);
+        inode.XattrKey = key;
+        _anyXattrs = true;
+        if (inBody is not null)
+        {
+            inode.InBodyXattrs = inBody;
+            return;
+        }
+
+        if (!_xattrBlocks.TryGetValue(key, out var shared) || shared.Refcount >= Ext4Xattrs.RefcountMax)
+        {
+            var (start, _) = Allocate(1);
+            shared = new SharedXattrBlock(start, block!);
+            _xattrBlocks[key] = shared;
+            _xattrBlockList.Add(shared);
+        }
+
+        shared.Refcount++;
+        inode.XattrBlock = shared.Block;
+    }
+
+    /// <summary>The set's identity and its in-inode area, or (when it does not fit there) its xattr block.</summary>
+    private static (string Key, byte[]? InBody, byte[]? Block) EncodeXattrs(FilesystemEntry entry)
+    {
+        List<Ext4XattrEntry> entries;
+        try { entries = Ext4Xattrs.Prepare(entry.Xattrs); }
+        catch (ArgumentException e) { throw Fail(entry, e.Message); }
+        var inBody = Ext4Xattrs.TryBuildInBody(entries);
+        if (inBody is not null) return ("i:" + Convert.ToHexString(inBody), inBody, null);
+        var block = Ext4Xattrs.TryBuildBlock(entries)
+            ?? throw Fail(entry, $"its extended attributes ({string.Join(", ", entry.Xattrs.Keys.Order(StringComparer.Ordinal))}) need {Ext4Xattrs.Needed(entries) + Ext4Xattrs.BlockHeaderSize} bytes, more than one {BlockSize}-byte xattr block holds");
+        return ("b:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(block)), null, block);
     }
 
     private static void SetMetadata(Ext4Inode inode, FilesystemEntry entry, ushort type)
@@ -437,7 +504,7 @@ internal sealed class Ext4Writer
         }
 
         var fields = new Ext4SuperblockFields(g, freeBlocks, freeInodes, Timestamp: 0, _uuid, _hashSeed,
-            FeatureCompat: 0,
+            FeatureCompat: _anyXattrs ? CompatExtAttr : 0,
             FeatureIncompat: IncompatFiletype | IncompatExtents,
             FeatureRoCompat: RoCompatSparseSuper | RoCompatLargeFile | RoCompatDirNlink | RoCompatExtraIsize);
         var gdt = new byte[g.GdtBlocks * BlockSize];

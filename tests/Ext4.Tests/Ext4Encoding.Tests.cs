@@ -45,4 +45,26 @@ public sealed class Ext4EncodingTests
         Ext4Encoding.WriteDeviceNumber(block, (uint)major, (uint)minor);
         Assert.Equal(value, BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(offset)));
     }
+
+    /// <summary>Hashes checked against an independent implementation of the documented algorithm (and e2fsck for e_hash).</summary>
+    [Fact]
+    public void Xattr_block_has_sorted_entries_entry_hashes_and_the_block_hash()
+    {
+        var entries = Ext4Xattrs.Prepare(XattrImage.Large);
+        Assert.Equal(["large.one", "large.two", "big", "capability"], entries.Select(e => System.Text.Encoding.ASCII.GetString(e.Name)));
+        Assert.Equal(0xaa4182aau, Ext4Xattrs.EntryHash("capability"u8, XattrImage.Capability));
+        var block = Ext4Xattrs.TryBuildBlock(entries)!;
+        Assert.Equal(0xEA020000u, BinaryPrimitives.ReadUInt32LittleEndian(block));
+        Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(8)));          // h_blocks
+        Assert.Equal(0xeb155cdeu, BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(12))); // h_hash
+        Assert.Null(Ext4Xattrs.TryBuildInBody(entries));
+    }
+
+    [Fact]
+    public void In_inode_area_holds_up_to_92_bytes_after_its_magic()
+    {
+        // 16 + 4 (name "abcd") + value 68 + end marker 4 = 92: fits; one more value byte (padded to 72) does not.
+        Assert.NotNull(Ext4Xattrs.TryBuildInBody(Ext4Xattrs.Prepare(new Dictionary<string, byte[]> { ["user.abcd"] = new byte[68] })));
+        Assert.Null(Ext4Xattrs.TryBuildInBody(Ext4Xattrs.Prepare(new Dictionary<string, byte[]> { ["user.abcd"] = new byte[69] })));
+    }
 }

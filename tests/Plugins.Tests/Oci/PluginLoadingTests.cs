@@ -25,7 +25,7 @@ public sealed class PluginLoadingTests : IDisposable
     }
 
     [Fact]
-    public async Task PluginCatalog_loads_it_with_both_transports_and_the_oci_fetcher_resolved_by_key_works()
+    public async Task PluginCatalog_loads_it_with_its_three_transports_and_the_oci_fetcher_resolved_by_key_works()
     {
         var services = new ServiceCollection();
         services.AddImageCachePlugins([Published], out var report);
@@ -35,7 +35,7 @@ public sealed class PluginLoadingTests : IDisposable
         var entry = Assert.Single(report.Entries, e => e.Name == PluginName);
         Assert.Equal(PluginLoadStatus.Loaded, entry.Status);
         Assert.Null(entry.Reason);
-        Assert.Equal(["oci", "oci-archive"], entry.Fetchers.Select(f => f.Transport).Order(StringComparer.Ordinal));
+        Assert.Equal(["docker-archive", "oci", "oci-archive"], entry.Fetchers.Select(f => f.Transport).Order(StringComparer.Ordinal));
 
         var layout = new TestLayout(_temp.Sub("layout"));
         var image = layout.AddImage();
