@@ -91,49 +91,8 @@ internal sealed class DockerArchiveReader(string archive, string tempDir, string
     /// <summary>Strips <c>./</c> prefixes and empty components, the way tar writers differ.</summary>
     static string Normalise(string name) => string.Join('/', name.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(p => p != "."));
 
-    async Task ReadTarAsync(Func<string, TarEntry, Task> onEntry, CancellationToken cancellationToken)
-    {
-        FileStream file;
-        try
-        {
-            file = new FileStream(archive, new FileStreamOptions
-            {
-                Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.Read, BufferSize = 1 << 17,
-                Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
-            });
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ImageSourceException($"{source}: cannot read the archive: {e.Message}", e);
-        }
-
-        await using (file)
-        {
-            var magic = new byte[2];
-            var got = await file.ReadAtLeastAsync(magic, 2, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-            file.Position = 0;
-            Stream tar = got == 2 && magic[0] == 0x1f && magic[1] == 0x8b ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true) : file;
-            await using (tar)
-            {
-                try
-                {
-                    await using var reader = new TarReader(tar, leaveOpen: true);
-                    var sawAny = false;
-                    while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
-                    {
-                        sawAny = true;
-                        if (entry.EntryType is TarEntryType.GlobalExtendedAttributes) continue;
-                        await onEntry(Normalise(entry.Name), entry).ConfigureAwait(false);
-                    }
-                    if (!sawAny) throw new ImageSourceException($"{source}: not a tar archive (it is empty)");
-                }
-                catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException)
-                {
-                    throw new ImageSourceException($"{source}: not a valid tar archive: {Digests.Printable(e.Message)}", e);
-                }
-            }
-        }
-    }
+    Task ReadTarAsync(Func<string, TarEntry, Task> onEntry, CancellationToken cancellationToken) =>
+        ArchiveTar.ReadAsync(archive, source, entry => onEntry(Normalise(entry.Name), entry), cancellationToken);
 
     List<ImageEntry> ParseManifestJson(byte[] bytes)
     {
