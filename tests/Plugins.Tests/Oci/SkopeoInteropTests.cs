@@ -19,21 +19,7 @@ public sealed class SkopeoInteropTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    static async Task Skopeo(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("skopeo") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in (string[])["--insecure-policy", .. arguments]) start.ArgumentList.Add(a);
-        Process process;
-        try { process = Process.Start(start)!; }
-        catch (System.ComponentModel.Win32Exception e) { throw new InvalidOperationException("skopeo is not installed (apt-get install skopeo)", e); }
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            Assert.True(process.ExitCode == 0, $"skopeo {string.Join(' ', arguments)} failed: {await stderr}{await stdout}");
-        }
-    }
+    static Task Skopeo(params string[] arguments) => SkopeoTool.RunAsync(arguments);
 
     [Fact]
     public async Task A_layout_skopeo_copied_from_ours_is_fetched_with_the_same_digests()
