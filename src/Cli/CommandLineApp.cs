@@ -13,6 +13,7 @@ internal static class CommandLineApp
         var globals = new GlobalOptions();
         var root = new RootCommand("imagecache: turn container images into sealed root-filesystem baselines for microVMs, and keep an index of them.");
         globals.AddTo(root);
+        root.Subcommands.Add(PullCommand.Create(globals, environment));
         root.Subcommands.Add(ListCommand.Create(globals, environment));
         root.Subcommands.Add(InspectCommand.Create(globals, environment));
         root.Subcommands.Add(TagCommand.Create(globals, environment));

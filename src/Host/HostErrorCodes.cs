@@ -11,4 +11,7 @@ public static class HostErrorCodes
     public const int VerificationFailed = 2003;
     /// <summary>Waiting for a lock was cancelled.</summary>
     public const int LockCancelled = 2004;
+
+    /// <summary>A pull failed: bad source, fetch, layer or build error.</summary>
+    public const int PullFailed = 2005;
 }

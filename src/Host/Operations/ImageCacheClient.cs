@@ -12,7 +12,7 @@ namespace ImageCache.Host.Operations;
 /// perform the effects (delete files) → unlock. Expected failures throw <see cref="ImageCacheException"/> with a
 /// one-line message; nothing is written when one is thrown before the index write.
 /// </summary>
-public sealed class ImageCacheClient
+public sealed partial class ImageCacheClient
 {
     readonly ImageCacheOptions options;
 

@@ -1,0 +1,300 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text.Json;
+using ImageCache.Contracts;
+using ImageCache.Core;
+using ImageCache.Core.Layers;
+using ImageCache.Host.Blobs;
+using ImageCache.Host.Layers;
+using ImageCache.Host.Plugins;
+using ImageCache.Host.Storage;
+using LanguageExt;
+using LanguageExt.ClassInstances;
+using Microsoft.Extensions.DependencyInjection;
+using Index = ImageCache.Core.Index;
+
+namespace ImageCache.Host.Operations;
+
+public sealed partial class ImageCacheClient
+{
+    /// <summary>
+    /// Pulls <see cref="PullRequest.Source"/> into the blob store and builds (or reuses) its sealed baseline under
+    /// <c>images/rootfs/&lt;content key&gt;.&lt;ext&gt;</c>, then adds or refreshes its index record (DESIGN §2).
+    /// On failure or cancellation nothing is published and the index is unchanged.
+    /// </summary>
+    public async Task<ImageRecord> PullAsync(PullRequest request, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var source = request.Source.Trim();
+        var colon = source.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || source.StartsWith("docker://", StringComparison.Ordinal) || source[..colon].Contains('/', StringComparison.Ordinal) || source[..colon].Contains('.', StringComparison.Ordinal))
+            throw Fail($"registry pulls are not implemented yet; use oci:DIR:REF, oci-archive:FILE or docker-archive:FILE:REF (got '{source}')");
+        var transport = source[..colon];
+        var location = source[(colon + 1)..];
+
+        PlatformSpec? platformSpec = null;
+        if (!string.IsNullOrWhiteSpace(request.Platform))
+        {
+            var parsed = Platform.Parse(request.Platform).Match(p => p, error => throw ImageCacheException.From(error));
+            platformSpec = new PlatformSpec(parsed.Os, parsed.Architecture, parsed.Variant);
+        }
+        if (request.SizeMiB is <= 0) throw Fail($"--size-mib must be positive (got {request.SizeMiB})");
+
+        var directories = request.PluginDirectories ?? PluginCatalog.DefaultDirectories(AppContext.BaseDirectory, Layout.Root, [], Environment.GetEnvironmentVariable("IMAGECACHE_PLUGINS"));
+        var services = new ServiceCollection();
+        services.AddImageCachePlugins(directories, out _);
+        using var provider = services.BuildServiceProvider();
+        var registry = provider.GetRequiredService<PluginRegistry>();
+
+        IImageFetcher fetcher;
+        IFilesystemBuilder builder;
+        BuilderDescriptor builderDescriptor;
+        try
+        {
+            fetcher = registry.GetFetcher(transport);
+            builder = registry.GetBuilder(request.Builder);
+            builderDescriptor = registry.FindBuilder(request.Builder)!;
+        }
+        catch (PluginServiceNotFoundException e) { throw Fail(e.Message, e); }
+
+        Store.EnsureDirectories();
+        var blobs = new OciBlobStore(Layout);
+        progress?.Report($"fetching {source}");
+        FetchedImage fetched;
+        try
+        {
+            fetched = await fetcher.FetchAsync(new FetchRequest(location, platformSpec, blobs, false, null), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not ImageCacheException) { throw Fail(e.Message, e); }
+
+        var platform = new Platform(fetched.Platform.Os, fetched.Platform.Architecture, fetched.Platform.Variant);
+        var options = BuildOptions.Default with
+        {
+            SizeMiB = request.SizeMiB is { } size ? Prelude.Some(size) : Option<long>.None,
+            AllowSetuid = request.AllowSetuid,
+        };
+        var contentKey = ContentKey.Compute(fetched.ManifestDigest, platform, request.Builder, options);
+        var finalPath = Layout.RootfsPath(contentKey, builderDescriptor.Extension);
+        var (env, entrypoint, cmd) = ReadConfig(blobs, fetched.ConfigDigest);
+        var provenance = new Provenance
+        {
+            ImageRef = source,
+            ResolvedRef = fetched.ResolvedReference,
+            Digest = fetched.ManifestDigest,
+            IndexDigest = fetched.IndexDigest ?? "",
+            Platform = platform,
+            OutputPath = finalPath,
+            Format = builderDescriptor.Format,
+            Builder = request.Builder,
+            Source = transport,
+            ContentKey = contentKey,
+            LayerDigests = Prelude.toSeq(fetched.Layers.Select(l => l.Digest).ToArray()),
+            ImageEnv = env,
+            ImageEntrypoint = entrypoint,
+            ImageCmd = cmd,
+            Options = options,
+        };
+
+        // A sealed baseline with this key already exists: refresh the record, no build.
+        if (await TryReuseAsync(provenance, finalPath, cancellationToken).ConfigureAwait(false) is { } reused)
+        {
+            progress?.Report($"baseline {Path.GetFileName(finalPath)} is already built");
+            return reused;
+        }
+
+        using var temp = new TempArea(Layout).Create("pull");
+        try
+        {
+            var spool = Path.Combine(temp.Directory, "data");
+            Directory.CreateDirectory(spool);
+            if (fetched.Layers.Count == 0) throw Fail("the image has no layers");
+            var layers = new List<Seq<LayerEntry>>(fetched.Layers.Count);
+            for (var i = 0; i < fetched.Layers.Count; i++)
+            {
+                progress?.Report($"reading layer {i + 1}/{fetched.Layers.Count} {fetched.Layers[i].Digest}");
+                layers.Add(await ReadLayerAsync(blobs, fetched.Layers[i], i, spool, cancellationToken).ConfigureAwait(false));
+            }
+            var tree = LayerMerge.Apply(Prelude.toSeq(layers), request.AllowSetuid ? MergeOptions.AllowSetuid : MergeOptions.Default)
+                .Match(t => t, error => throw Fail($"cannot merge the layers: {error.Message}"));
+            if (tree.StrippedSetuidCount > 0)
+                progress?.Report($"stripped setuid/setgid bits from {tree.StrippedSetuidCount} entries (use --allow-setuid to keep them)");
+
+            var output = Path.Combine(temp.Directory, "rootfs." + builderDescriptor.Extension);
+            progress?.Report($"building {builderDescriptor.Format} with {request.Builder}");
+            var buildRequest = new BuildRequest(output, request.SizeMiB * 1024 * 1024, contentKey, tree.RegularFileBytes, tree.EntryCount,
+                new Dictionary<string, string>(StringComparer.Ordinal), null);
+            try
+            {
+                await builder.BuildAsync(buildRequest, Entries(tree, spool), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException and not ImageCacheException) { throw Fail($"{request.Builder} build failed: {e.Message}", e); }
+            if (!File.Exists(output)) throw Fail($"the {request.Builder} builder wrote no image");
+
+            // Seal.
+            string sha256;
+            long length;
+            await using (var stream = new FileStream(output, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan))
+            {
+                sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
+                length = stream.Length;
+            }
+            File.SetUnixFileMode(output, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+            var record = provenance.ToRecord(Now) with { RootfsSha256 = sha256, RootfsImmutable = true, SizeBytes = length };
+            using var held = await Store.LockAsync(cancellationToken).ConfigureAwait(false);
+            Directory.CreateDirectory(Layout.RootfsDir, IndexStore.DirectoryMode);
+            var current = Store.Read();
+            File.Move(output, finalPath, overwrite: true);
+            var reduction = Index.Reduce(current, new IndexCommand.Upsert(KeepCreated(current, record)))
+                .Match(r => r, error => throw ImageCacheException.From(error));
+            Store.WriteIfChanged(current, reduction.Index);
+            progress?.Report($"sealed {finalPath}");
+            return Single(reduction);
+        }
+        catch (Exception e) when (e is InvalidDataException) { throw Fail(e.Message, e); }
+    }
+
+    async Task<ImageRecord?> TryReuseAsync(Provenance provenance, string finalPath, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(finalPath)) return null;
+        using var held = await Store.LockAsync(cancellationToken).ConfigureAwait(false);
+        var current = Store.Read();
+        var existing = current.Images.Find(r => r.OutputPath == finalPath && r.RootfsImmutable && r.RootfsSha256.Length == 64);
+        if (existing.IsNone || !File.Exists(finalPath)) return null;
+        var sealedRecord = (ImageRecord)existing;
+        var record = provenance.ToRecord(Now) with
+        {
+            RootfsSha256 = sealedRecord.RootfsSha256,
+            RootfsImmutable = true,
+            SizeBytes = sealedRecord.SizeBytes,
+        };
+        var reduction = Index.Reduce(current, new IndexCommand.Upsert(KeepCreated(current, record)))
+            .Match(r => r, error => throw ImageCacheException.From(error));
+        Store.WriteIfChanged(current, reduction.Index);
+        return Single(reduction);
+    }
+
+    /// <summary>Keeps the creation time of the record this one replaces (same reference and platform).</summary>
+    static ImageRecord KeepCreated(ImageIndex index, ImageRecord record)
+    {
+        var previous = index.Images.Find(r => string.Equals(r.ImageRef, record.ImageRef, StringComparison.Ordinal)
+                                              && string.Equals(r.Platform.ToString(), record.Platform.ToString(), StringComparison.Ordinal));
+        return previous.Match(p => p.CreatedAt.IsSome ? record with { CreatedAt = p.CreatedAt } : record, () => record);
+    }
+
+    static ImageCacheException Fail(string message, Exception? inner = null) => new(HostErrorCodes.PullFailed, message, inner);
+
+    static (Seq<string> Env, Seq<string> Entrypoint, Seq<string> Cmd) ReadConfig(OciBlobStore blobs, string configDigest)
+    {
+        try
+        {
+            using var stream = blobs.OpenRead(configDigest);
+            using var json = JsonDocument.Parse(stream);
+            if (!json.RootElement.TryGetProperty("config", out var config) || config.ValueKind != JsonValueKind.Object)
+                return (Seq<string>.Empty, Seq<string>.Empty, Seq<string>.Empty);
+            return (Strings(config, "Env"), Strings(config, "Entrypoint"), Strings(config, "Cmd"));
+        }
+        catch (JsonException e) { throw Fail($"the image config {configDigest} is not valid JSON: {e.Message}", e); }
+
+        static Seq<string> Strings(JsonElement config, string name) =>
+            config.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array
+                ? Prelude.toSeq(value.EnumerateArray().Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!).ToArray())
+                : Seq<string>.Empty;
+    }
+
+    /// <summary>Reads one layer's headers, spooling regular files' data to <c>spool/&lt;layer&gt;-&lt;entry&gt;</c> and checking the DiffID.</summary>
+    static async Task<Seq<LayerEntry>> ReadLayerAsync(OciBlobStore blobs, LayerDescriptor layer, int layerIndex, string spool, CancellationToken cancellationToken)
+    {
+        var raw = blobs.OpenRead(layer.Digest);
+        var magic = new byte[4];
+        var got = await raw.ReadAtLeastAsync(magic, 4, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        raw.Seek(0, SeekOrigin.Begin);
+        Stream decompressed;
+        if (got >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) decompressed = new GZipStream(raw, CompressionMode.Decompress);
+        else if (got == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)
+        {
+            raw.Dispose();
+            throw Fail($"layer {layer.Digest} is zstd-compressed, which is not supported yet");
+        }
+        else decompressed = raw;
+
+        await using var hashing = new HashingReadStream(decompressed);
+        var entries = new List<LayerEntry>();
+        await using (var reader = new TarReader(hashing, leaveOpen: true))
+        {
+            var index = 0;
+            while (await reader.GetNextEntryAsync(cancellationToken).ConfigureAwait(false) is { } entry)
+            {
+                var header = entry.Header;
+                var dataRef = new DataRef(layerIndex, index);
+                if (header.Kind == TarEntryKind.RegularFile && header.Size > 0)
+                {
+                    await using var file = new FileStream(Path.Combine(spool, $"{layerIndex}-{index}"), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+                    await entry.DataStream.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+                }
+                var xattrs = Map<OrdStringOrdinal, string, byte[]>.Empty;
+                foreach (var (key, value) in header.Xattrs) xattrs = xattrs.AddOrUpdate(key, value);
+                entries.Add(new LayerEntry
+                {
+                    Name = header.Name,
+                    Kind = header.Kind switch
+                    {
+                        TarEntryKind.RegularFile => LayerEntryKind.File,
+                        TarEntryKind.Directory => LayerEntryKind.Directory,
+                        TarEntryKind.SymbolicLink => LayerEntryKind.Symlink,
+                        TarEntryKind.HardLink => LayerEntryKind.HardLink,
+                        TarEntryKind.CharacterDevice => LayerEntryKind.CharDevice,
+                        TarEntryKind.BlockDevice => LayerEntryKind.BlockDevice,
+                        TarEntryKind.Fifo => LayerEntryKind.Fifo,
+                        _ => throw Fail($"layer {layer.Digest}: unsupported entry type {header.Kind} for {header.Name}"),
+                    },
+                    Mode = header.Mode,
+                    Uid = header.Uid,
+                    Gid = header.Gid,
+                    ModifiedTime = header.ModifiedTime,
+                    Xattrs = xattrs,
+                    LinkTarget = header.LinkName,
+                    DeviceMajor = header.DevMajor,
+                    DeviceMinor = header.DevMinor,
+                    Size = header.Kind == TarEntryKind.RegularFile ? header.Size : 0,
+                    DataRef = dataRef,
+                });
+                index++;
+            }
+        }
+        var diffId = await hashing.FinishAsync(cancellationToken).ConfigureAwait(false);
+        if (layer.DiffId is { Length: > 0 } expected && !string.Equals(expected, diffId, StringComparison.Ordinal))
+            throw Fail($"layer {layer.Digest} does not match its diff_id: expected {expected}, got {diffId}");
+        return Prelude.toSeq(entries.ToArray());
+    }
+
+    static async IAsyncEnumerable<FilesystemEntry> Entries(MergedTree tree, string spool)
+    {
+        foreach (var entry in tree.Entries)
+        {
+            await Task.CompletedTask.ConfigureAwait(false);
+            var xattrs = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+            foreach (var (key, value) in entry.Xattrs) xattrs[key] = value;
+            var kind = entry.Kind switch
+            {
+                LayerEntryKind.File => FilesystemEntryKind.RegularFile,
+                LayerEntryKind.Directory => FilesystemEntryKind.Directory,
+                LayerEntryKind.Symlink => FilesystemEntryKind.SymbolicLink,
+                LayerEntryKind.HardLink => FilesystemEntryKind.HardLink,
+                LayerEntryKind.CharDevice => FilesystemEntryKind.CharacterDevice,
+                LayerEntryKind.BlockDevice => FilesystemEntryKind.BlockDevice,
+                _ => FilesystemEntryKind.Fifo,
+            };
+            Func<CancellationToken, ValueTask<Stream>>? open = null;
+            if (kind == FilesystemEntryKind.RegularFile)
+            {
+                var dataPath = Path.Combine(spool, $"{entry.DataRef.Layer}-{entry.DataRef.Entry}");
+                open = entry.Size > 0
+                    ? _ => ValueTask.FromResult<Stream>(new FileStream(dataPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan))
+                    : _ => ValueTask.FromResult(Stream.Null);
+            }
+            yield return new FilesystemEntry(entry.Path == PathRules.Root ? "" : entry.Path, kind, entry.Mode, entry.Uid, entry.Gid, entry.ModifiedTime, xattrs,
+                entry.LinkTarget.Length > 0 ? entry.LinkTarget : null, (int)entry.DeviceMajor, (int)entry.DeviceMinor, entry.Size, open);
+        }
+    }
+}
