@@ -167,4 +167,25 @@ public sealed class PullTests : IDisposable
         var tmp = Path.Combine(sandbox.State, "tmp");
         Assert.Empty(Directory.Exists(tmp) ? Directory.EnumerateFileSystemEntries(tmp) : []);
     }
+
+    /// <summary>The README's first command pulls <c>samples/hello-oci</c> (made by samples/make-hello-image.sh); it must keep working.</summary>
+    [Fact]
+    public async Task The_sample_image_shipped_with_the_repo_pulls_through_the_default_builder()
+    {
+        var repo = new DirectoryInfo(AppContext.BaseDirectory);
+        while (repo is not null && !File.Exists(Path.Combine(repo.FullName, "ImageCache.sln"))) repo = repo.Parent;
+        Assert.True(repo is not null, "the repository root (ImageCache.sln) was not found above the test output");
+        var sample = Path.Combine(repo!.FullName, "samples", "hello-oci");
+
+        var result = await CliProcess.RunAsync(["--state-dir", sandbox.State, "--plugins-dir", PluginsDir, "--json", "pull", $"oci:{sample}:v1"]);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var record = JsonNode.Parse(result.Out)!;
+        var path = (string)record["output_path"]!;
+        Assert.Equal("ext4", (string)record["format"]!);
+        Tool("e2fsck", "-fn", path);
+        Assert.Equal("hello again, from layer 2\n", Tool("debugfs", "-R", "cat /etc/motd", path));
+        Assert.DoesNotContain("old.conf", Tool("debugfs", "-R", "ls -l /etc", path));
+        Assert.Contains("01777", "0" + Convert.ToString(Convert.ToInt32(Tool("debugfs", "-R", "stat /tmp", path).Split("Mode:")[1].Trim().Split(' ')[0], 8), 8));
+    }
 }
