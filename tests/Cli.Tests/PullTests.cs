@@ -33,7 +33,7 @@ public sealed class PullTests : IDisposable
     static string Sha(byte[] bytes) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     /// <summary>An OCI layout with one two-layer image tagged v1: layer 1 (gzip) etc/gone, bin/su (04755), bin/sh → su; layer 2 (plain tar) etc/keep and a whiteout of etc/gone.</summary>
-    string WriteLayout(bool wrongDiffId = false)
+    string WriteLayout(bool wrongDiffId = false, bool zstdLayer2 = false)
     {
         var dir = Path.Combine(sandbox.Root, "layout");
         Directory.CreateDirectory(Path.Combine(dir, "blobs", "sha256"));
@@ -68,12 +68,19 @@ public sealed class PullTests : IDisposable
         var gz = new MemoryStream();
         using (var gzip = new GZipStream(gz, CompressionLevel.Optimal, leaveOpen: true)) gzip.Write(tar1);
         var layer1 = Blob(gz.ToArray(), "application/vnd.oci.image.layer.v1.tar+gzip");
-        var layer2 = Blob(tar2, "application/vnd.oci.image.layer.v1.tar");
+        var layer2 = zstdLayer2
+            ? Blob(Zstd(tar2), "application/vnd.oci.image.layer.v1.tar+zstd")
+            : Blob(tar2, "application/vnd.oci.image.layer.v1.tar");
         var config = Blob(Encoding.UTF8.GetBytes(new JsonObject
         {
             ["architecture"] = "amd64",
             ["os"] = "linux",
-            ["config"] = new JsonObject { ["Env"] = new JsonArray("PATH=/bin"), ["Cmd"] = new JsonArray("/bin/sh") },
+            ["config"] = new JsonObject
+            {
+                ["Env"] = new JsonArray("PATH=/bin"), ["Cmd"] = new JsonArray("/bin/sh"), ["User"] = "1000:1000", ["WorkingDir"] = "/srv",
+                ["Labels"] = new JsonObject { ["org.example.role"] = "test" },
+                ["ExposedPorts"] = new JsonObject { ["8080/tcp"] = new JsonObject(), ["53/udp"] = new JsonObject() },
+            },
             ["rootfs"] = new JsonObject { ["type"] = "layers", ["diff_ids"] = new JsonArray(Sha(tar1), wrongDiffId ? Sha(tar1) : Sha(tar2)) },
         }.ToJsonString()), "application/vnd.oci.image.config.v1+json");
         var manifest = Blob(Encoding.UTF8.GetBytes(new JsonObject
@@ -91,6 +98,15 @@ public sealed class PullTests : IDisposable
             ["manifests"] = new JsonArray(manifest),
         }.ToJsonString());
         return dir;
+    }
+
+    /// <summary>Compresses with the real zstd (test.sh installs it).</summary>
+    byte[] Zstd(byte[] data)
+    {
+        var input = Path.Combine(sandbox.Root, "layer.tar");
+        File.WriteAllBytes(input, data);
+        Tool("zstd", "-q", "-f", input, "-o", input + ".zst");
+        return File.ReadAllBytes(input + ".zst");
     }
 
     Task<CliResult> Pull(string layout, params string[] extra) =>
@@ -121,6 +137,11 @@ public sealed class PullTests : IDisposable
         Assert.StartsWith("sha256:", (string)record["digest"]!);
         Assert.Equal("ext4", (string)record["builder"]!);
         Assert.True((bool)record["rootfs_immutable"]!);
+        Assert.Equal("1000:1000", (string)record["image_config"]!["user"]!);
+        Assert.Equal("/srv", (string)record["image_config"]!["working_dir"]!);
+        Assert.Equal("test", (string)record["image_config"]!["labels"]!["org.example.role"]!);
+        Assert.Equal("[\"53/udp\",\"8080/tcp\"]", record["image_config"]!["exposed_ports"]!.ToJsonString());
+        Assert.Equal("[\"/bin/sh\"]", record["image_cmd"]!.ToJsonString());
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path))), (string)record["rootfs_sha256"]!);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead, File.GetUnixFileMode(path));
 
@@ -187,5 +208,20 @@ public sealed class PullTests : IDisposable
         Assert.Equal("hello again, from layer 2\n", Tool("debugfs", "-R", "cat /etc/motd", path));
         Assert.DoesNotContain("old.conf", Tool("debugfs", "-R", "ls -l /etc", path));
         Assert.Contains("01777", "0" + Convert.ToString(Convert.ToInt32(Tool("debugfs", "-R", "stat /tmp", path).Split("Mode:")[1].Trim().Split(' ')[0], 8), 8));
+    }
+
+    [Fact]
+    public async Task A_zstd_compressed_layer_is_read_and_checked_against_its_diff_id()
+    {
+        var layout = WriteLayout(zstdLayer2: true);
+
+        var result = await Pull(layout);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var path = (string)JsonNode.Parse(result.Out)!["output_path"]!;
+        Tool("e2fsck", "-fn", path);
+        var etc = Tool("debugfs", "-R", "ls -l /etc", path);
+        Assert.Contains("keep", etc);
+        Assert.DoesNotContain("gone", etc);
     }
 }

@@ -75,7 +75,7 @@ public sealed partial class ImageCacheClient
         };
         var contentKey = ContentKey.Compute(fetched.ManifestDigest, platform, request.Builder, options);
         var finalPath = Layout.RootfsPath(contentKey, builderDescriptor.Extension);
-        var (env, entrypoint, cmd) = ReadConfig(blobs, fetched.ConfigDigest);
+        var (env, entrypoint, cmd, imageConfig) = ReadConfig(blobs, fetched.ConfigDigest);
         var provenance = new Provenance
         {
             ImageRef = source,
@@ -90,6 +90,7 @@ public sealed partial class ImageCacheClient
             ContentKey = contentKey,
             LayerDigests = Prelude.toSeq(fetched.Layers.Select(l => l.Digest).ToArray()),
             ImageEnv = env,
+            ImageConfig = imageConfig,
             ImageEntrypoint = entrypoint,
             ImageCmd = cmd,
             Options = options,
@@ -184,17 +185,33 @@ public sealed partial class ImageCacheClient
 
     static ImageCacheException Fail(string message, Exception? inner = null) => new(HostErrorCodes.PullFailed, message, inner);
 
-    static (Seq<string> Env, Seq<string> Entrypoint, Seq<string> Cmd) ReadConfig(OciBlobStore blobs, string configDigest)
+    /// <summary>The parts of the image config a VM launcher needs: env, entrypoint, cmd, and user, working dir, stop signal, labels, ports and volumes (sorted).</summary>
+    static (Seq<string> Env, Seq<string> Entrypoint, Seq<string> Cmd, Option<ImageConfig> Config) ReadConfig(OciBlobStore blobs, string configDigest)
     {
         try
         {
             using var stream = blobs.OpenRead(configDigest);
             using var json = JsonDocument.Parse(stream);
             if (!json.RootElement.TryGetProperty("config", out var config) || config.ValueKind != JsonValueKind.Object)
-                return (Seq<string>.Empty, Seq<string>.Empty, Seq<string>.Empty);
-            return (Strings(config, "Env"), Strings(config, "Entrypoint"), Strings(config, "Cmd"));
+                return (Seq<string>.Empty, Seq<string>.Empty, Seq<string>.Empty, Option<ImageConfig>.None);
+            var labels = Map<OrdStringOrdinal, string, string>.Empty;
+            if (config.TryGetProperty("Labels", out var labelObject) && labelObject.ValueKind == JsonValueKind.Object)
+                foreach (var label in labelObject.EnumerateObject())
+                    if (label.Value.ValueKind == JsonValueKind.String) labels = labels.AddOrUpdate(label.Name, label.Value.GetString()!);
+            var imageConfig = new ImageConfig(Text(config, "User"), Text(config, "WorkingDir"), Text(config, "StopSignal"), labels,
+                Keys(config, "ExposedPorts"), Keys(config, "Volumes"));
+            return (Strings(config, "Env"), Strings(config, "Entrypoint"), Strings(config, "Cmd"), Prelude.Some(imageConfig));
         }
         catch (JsonException e) { throw Fail($"the image config {configDigest} is not valid JSON: {e.Message}", e); }
+
+        static string Text(JsonElement config, string name) =>
+            config.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString()! : "";
+
+        // ExposedPorts and Volumes are objects whose keys are the values ({"80/tcp": {}}).
+        static Seq<string> Keys(JsonElement config, string name) =>
+            config.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object
+                ? Prelude.toSeq(value.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal).ToArray())
+                : Seq<string>.Empty;
 
         static Seq<string> Strings(JsonElement config, string name) =>
             config.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array
@@ -211,11 +228,9 @@ public sealed partial class ImageCacheClient
         raw.Seek(0, SeekOrigin.Begin);
         Stream decompressed;
         if (got >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) decompressed = new GZipStream(raw, CompressionMode.Decompress);
+        // zstd frame magic 28 b5 2f fd (OCI +zstd layers, and BuildKit's non-standard docker zstd type).
         else if (got == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)
-        {
-            raw.Dispose();
-            throw Fail($"layer {layer.Digest} is zstd-compressed, which is not supported yet");
-        }
+            decompressed = new ZstdSharp.DecompressionStream(raw, leaveOpen: false);
         else decompressed = raw;
 
         await using var hashing = new HashingReadStream(decompressed);
