@@ -26,16 +26,62 @@ public static class IndexJson
     }
 
     /// <summary>Writes the index to <paramref name="destination"/> (not disposed), as <see cref="Serialize(ImageIndex)"/> does.</summary>
-    public static void Serialize(ImageIndex index, Stream destination)
+    public static void Serialize(ImageIndex index, Stream destination) => Serialize(index, destination, raw: null);
+
+    /// <summary>
+    /// Writes the index; a record that is one of those read into <paramref name="raw"/> (the same object) is copied
+    /// from the file's bytes, which are exactly what encoding it again would give (<see cref="IsWrittenByUs"/>).
+    /// The frame is written by hand because <see cref="Utf8JsonWriter.WriteRawValue(ReadOnlySpan{byte}, bool)"/>
+    /// does not indent; an encoded record is indented to its depth the same way, so both paths give one form.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per process: skip the slow first JIT tier
+    internal static void Serialize(ImageIndex index, Stream destination, RawIndex? raw)
     {
-        using (var writer = new Utf8JsonWriter(destination, WriterOptions))
+        if (index.Images.IsEmpty)
         {
-            writer.WriteStartObject();
-            writer.WritePropertyName("images");
-            WriteRecords(writer, index.Images);
-            writer.WriteEndObject();
+            destination.Write("{\n  \"images\": []\n}\n"u8);
+            return;
         }
-        destination.WriteByte((byte)'\n');
+        destination.Write("{\n  \"images\": ["u8);
+        var encoded = new System.Buffers.ArrayBufferWriter<byte>(4096);
+        using var writer = new Utf8JsonWriter(encoded, WriterOptions);
+        var first = true;
+        foreach (var record in index.Images)
+        {
+            destination.Write(first ? RecordIndent[1..] : RecordIndent);
+            first = false;
+            if (raw is not null && raw.TryGetText(record, out var text))
+            {
+                destination.Write(text);
+                continue;
+            }
+            encoded.ResetWrittenCount();
+            writer.Reset();
+            WriteRecord(writer, record);
+            writer.Flush();
+            WriteIndented(destination, encoded.WrittenSpan);
+        }
+        destination.Write("\n  ]\n}\n"u8);
+    }
+
+    /// <summary>A comma, a new line and the indentation of a record in the images array.</summary>
+    static ReadOnlySpan<byte> RecordIndent => ",\n    "u8;
+
+    /// <summary>Copies a record encoded at depth 0 to depth 2: four more spaces after each line break (JSON strings never hold a raw line break).</summary>
+    static void WriteIndented(Stream destination, ReadOnlySpan<byte> text)
+    {
+        while (true)
+        {
+            var lineBreak = text.IndexOf((byte)'\n');
+            if (lineBreak < 0)
+            {
+                destination.Write(text);
+                return;
+            }
+            destination.Write(text[..(lineBreak + 1)]);
+            destination.Write("    "u8);
+            text = text[(lineBreak + 1)..];
+        }
     }
 
     /// <summary>Writes records as a JSON array (never <c>null</c>).</summary>
@@ -91,33 +137,86 @@ public static class IndexJson
 
     /// <summary>Parses an index. <c>"images": null</c> (what the original writes after emptying it) reads as empty.</summary>
     /// <exception cref="JsonException">The text is not an index.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
-    public static ImageIndex Deserialize(ReadOnlySpan<byte> utf8)
+    public static ImageIndex Deserialize(ReadOnlySpan<byte> utf8) => Deserialize(utf8, rawRanges: null);
+
+    /// <summary>
+    /// Parses an index and remembers where each record's text lies in <paramref name="utf8"/>, so a later write can
+    /// copy the records it did not change as bytes (<see cref="Serialize(ImageIndex, Stream, RawIndex?)"/>). The
+    /// ranges are only offered when the file is in exactly the form this writer produces.
+    /// </summary>
+    internal static ImageIndex Deserialize(byte[] utf8, out RawIndex? raw)
     {
-        using var document = JsonDocument.Parse(utf8.ToArray(), new JsonDocumentOptions { AllowTrailingCommas = false, MaxDepth = 64 });
-        var root = document.RootElement;
-        if (root.ValueKind != JsonValueKind.Object) throw new JsonException("the top level is not an object");
-        if (!root.TryGetProperty("images", out var images) || images.ValueKind == JsonValueKind.Null) return ImageIndex.Empty;
-        if (images.ValueKind != JsonValueKind.Array) throw new JsonException("\"images\" is not an array");
-        var records = new List<ImageRecord>(images.GetArrayLength());
-        var position = 0;
-        foreach (var element in images.EnumerateArray())
-        {
-            try { records.Add(ReadRecord(element)); }
-            catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
-            {
-                throw new JsonException($"record {position}: {e.Message}", e);
-            }
-            position++;
-        }
-        return new ImageIndex(records.ToSeq().Strict());
+        var ranges = new List<(ImageRecord Record, int Start, int Length)>();
+        var index = Deserialize(utf8, ranges);
+        raw = ranges.Count > 0 && IsWrittenByUs(utf8, ranges[0]) ? new RawIndex(utf8, ranges) : null;
+        return index;
     }
 
-    /// <summary>Reads one record object. A record of the original has no <c>canonical_ref</c>; it is computed here once, so matching never has to parse every record's reference again.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
-    public static ImageRecord ReadRecord(JsonElement element)
+    /// <summary>
+    /// One streaming pass with <see cref="Utf8JsonReader"/>: no document tree, no copy of the file. On an index of
+    /// 10,000 records the tree and its garbage cost more than everything else a <c>tag</c> does.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per process: skip the slow first JIT tier
+    static ImageIndex Deserialize(ReadOnlySpan<byte> utf8, List<(ImageRecord Record, int Start, int Length)>? rawRanges)
     {
-        if (element.ValueKind != JsonValueKind.Object) throw new JsonException("a record is not an object");
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { AllowTrailingCommas = false, MaxDepth = 64 });
+        if (!reader.Read()) throw new JsonException("the file is empty");
+        if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("the top level is not an object");
+        var records = new List<ImageRecord>();
+        var sawImages = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (!reader.ValueTextEquals("images"u8) || sawImages)
+            {
+                reader.Read();
+                reader.Skip();
+                continue;
+            }
+            sawImages = true;
+            reader.Read();
+            if (reader.TokenType == JsonTokenType.Null) continue;
+            if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("\"images\" is not an array");
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                var start = (int)reader.TokenStartIndex;
+                ImageRecord record;
+                try { record = ReadRecord(ref reader); }
+                catch (Exception e) when (e is InvalidOperationException or FormatException or JsonException)
+                {
+                    throw new JsonException($"record {records.Count}: {e.Message}", e);
+                }
+                records.Add(record);
+                rawRanges?.Add((record, start, (int)reader.BytesConsumed - start));
+            }
+        }
+        if (reader.TokenType != JsonTokenType.EndObject) throw new JsonException("the index does not end where it should");
+        // Anything after the top-level object other than whitespace is an error (Read throws on it).
+        while (reader.Read()) { }
+        return records.Count == 0 ? ImageIndex.Empty : new ImageIndex(records.ToSeq().Strict());
+    }
+
+    /// <summary>
+    /// True when the first record's text is byte for byte what this writer makes of it, in its place in the
+    /// document. Then every record we did not change can be copied rather than re-encoded. A file written by the
+    /// original, or edited by hand, is re-encoded whole once, and is in our form after that.
+    /// </summary>
+    static bool IsWrittenByUs(byte[] utf8, (ImageRecord Record, int Start, int Length) first)
+    {
+        var prefix = "{\n  \"images\": [\n    "u8;
+        if (first.Start != prefix.Length || !utf8.AsSpan(0, prefix.Length).SequenceEqual(prefix)) return false;
+        using var buffer = new MemoryStream();
+        Serialize(new ImageIndex(Seq1(first.Record)), buffer, raw: null);
+        var expected = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
+        var suffix = "\n  ]\n}\n"u8;
+        return expected.Length == prefix.Length + first.Length + suffix.Length
+            && expected.Slice(prefix.Length, first.Length).SequenceEqual(utf8.AsSpan(first.Start, first.Length));
+    }
+
+    /// <summary>Reads one record object, leaving the reader on its end. A record of the original has no <c>canonical_ref</c>; it is computed here once, so matching never has to parse every record's reference again.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
+    static ImageRecord ReadRecord(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("a record is not an object");
         // Plain locals and one object initialiser: a `with` per property would copy the whole record each time,
         // which shows on indexes of thousands of records.
         string imageRef = "", canonicalRef = "", resolvedRef = "", digest = "", indexDigest = "", outputPath = "";
@@ -129,37 +228,21 @@ public static class IndexJson
         Seq<string> env = default, entrypoint = default, cmd = default, layers = default;
         Option<ImageConfig> config = None;
         var extensions = LanguageExt.Map<OrdStringOrdinal, string, string>.Empty;
-        foreach (var property in element.EnumerateObject())
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var value = property.Value;
-            switch (property.Name)
+            var name = reader.ValueSpan;
+            reader.Read();
+            if (reader.ValueIsEscaped || !KnownField(name, ref reader, ref imageRef, ref canonicalRef, ref resolvedRef, ref digest,
+                    ref indexDigest, ref platform, ref outputPath, ref sizeBytes, ref lastUsedAt, ref createdAt, ref rootfsSha256,
+                    ref rootfsImmutable, ref initSha256, ref setuidPolicy, ref env, ref entrypoint, ref cmd, ref config, ref source,
+                    ref format, ref builder, ref contentKey, ref layers))
             {
-                case "image_ref": imageRef = Text(value); break;
-                case "canonical_ref": canonicalRef = Text(value); break;
-                case "resolved_ref": resolvedRef = Text(value); break;
-                case "digest": digest = Text(value); break;
-                case "index_digest": indexDigest = Text(value); break;
-                case "platform": platform = ReadPlatform(value); break;
-                case "output_path": outputPath = Text(value); break;
-                case "size_bytes": sizeBytes = value.ValueKind == JsonValueKind.Null ? 0 : value.GetInt64(); break;
-                case "last_used_at": lastUsedAt = ParseTime(Text(value)); break;
-                case "created_at": createdAt = ParseTime(Text(value)); break;
-                case "rootfs_sha256": rootfsSha256 = Text(value); break;
-                case "rootfs_immutable": rootfsImmutable = value.ValueKind == JsonValueKind.True; break;
-                case "init_sha256": initSha256 = Text(value); break;
-                case "setuid_policy": setuidPolicy = Text(value); break;
-                case "image_env": env = TextList(value); break;
-                case "image_entrypoint": entrypoint = TextList(value); break;
-                case "image_cmd": cmd = TextList(value); break;
-                case "image_config": config = value.ValueKind == JsonValueKind.Null ? None : Some(ReadConfig(value)); break;
-                case "source": source = Text(value); break;
-                case "format": format = Text(value); break;
-                case "builder": builder = Text(value); break;
-                case "content_key": contentKey = Text(value); break;
-                case "layer_digests": layers = TextList(value); break;
-                default: extensions = extensions.AddOrUpdate(property.Name, Compact(value)); break;
+                var fieldName = Encoding.UTF8.GetString(name);
+                using var value = JsonDocument.ParseValue(ref reader);
+                extensions = extensions.AddOrUpdate(fieldName, Compact(value.RootElement));
             }
         }
+        if (reader.TokenType != JsonTokenType.EndObject) throw new JsonException("a record does not end where it should");
         if (canonicalRef.Length == 0) canonicalRef = ImageRef.CanonicalOf(imageRef).IfNone("");
         return new ImageRecord
         {
@@ -169,6 +252,42 @@ public static class IndexJson
             ImageEnv = env, ImageEntrypoint = entrypoint, ImageCmd = cmd, ImageConfig = config, Source = source, Format = format,
             Builder = builder, ContentKey = contentKey, LayerDigests = layers, Extensions = extensions,
         };
+    }
+
+    /// <summary>Decodes a field this version knows into its local; false for any other name (kept as an extension).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per field: skip the slow first JIT tier
+    static bool KnownField(ReadOnlySpan<byte> name, ref Utf8JsonReader reader, ref string imageRef, ref string canonicalRef,
+        ref string resolvedRef, ref string digest, ref string indexDigest, ref Platform platform, ref string outputPath,
+        ref long sizeBytes, ref Option<DateTimeOffset> lastUsedAt, ref Option<DateTimeOffset> createdAt, ref string rootfsSha256,
+        ref bool rootfsImmutable, ref string initSha256, ref string setuidPolicy, ref Seq<string> env, ref Seq<string> entrypoint,
+        ref Seq<string> cmd, ref Option<ImageConfig> config, ref string source, ref string format, ref string builder,
+        ref string contentKey, ref Seq<string> layers)
+    {
+        if (name.SequenceEqual("image_ref"u8)) imageRef = Text(ref reader);
+        else if (name.SequenceEqual("canonical_ref"u8)) canonicalRef = Text(ref reader);
+        else if (name.SequenceEqual("resolved_ref"u8)) resolvedRef = Text(ref reader);
+        else if (name.SequenceEqual("digest"u8)) digest = Text(ref reader);
+        else if (name.SequenceEqual("index_digest"u8)) indexDigest = Text(ref reader);
+        else if (name.SequenceEqual("platform"u8)) platform = ReadPlatform(ref reader);
+        else if (name.SequenceEqual("output_path"u8)) outputPath = Text(ref reader);
+        else if (name.SequenceEqual("size_bytes"u8)) sizeBytes = reader.TokenType == JsonTokenType.Null ? 0 : reader.GetInt64();
+        else if (name.SequenceEqual("last_used_at"u8)) lastUsedAt = Time(ref reader);
+        else if (name.SequenceEqual("created_at"u8)) createdAt = Time(ref reader);
+        else if (name.SequenceEqual("rootfs_sha256"u8)) rootfsSha256 = Text(ref reader);
+        else if (name.SequenceEqual("rootfs_immutable"u8)) rootfsImmutable = reader.TokenType == JsonTokenType.True;
+        else if (name.SequenceEqual("init_sha256"u8)) initSha256 = Text(ref reader);
+        else if (name.SequenceEqual("setuid_policy"u8)) setuidPolicy = Text(ref reader);
+        else if (name.SequenceEqual("image_env"u8)) env = TextList(ref reader);
+        else if (name.SequenceEqual("image_entrypoint"u8)) entrypoint = TextList(ref reader);
+        else if (name.SequenceEqual("image_cmd"u8)) cmd = TextList(ref reader);
+        else if (name.SequenceEqual("image_config"u8)) config = reader.TokenType == JsonTokenType.Null ? None : Some(ReadConfig(ref reader));
+        else if (name.SequenceEqual("source"u8)) source = Text(ref reader);
+        else if (name.SequenceEqual("format"u8)) format = Text(ref reader);
+        else if (name.SequenceEqual("builder"u8)) builder = Text(ref reader);
+        else if (name.SequenceEqual("content_key"u8)) contentKey = Text(ref reader);
+        else if (name.SequenceEqual("layer_digests"u8)) layers = TextList(ref reader);
+        else return false;
+        return true;
     }
 
     /// <summary>Unknown fields are kept as compact JSON, so a read-write-read cycle gives equal records whatever the indentation.</summary>
@@ -184,29 +303,71 @@ public static class IndexJson
     public static string FormatTime(DateTimeOffset time) =>
         time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// A time field: the ISO 8601 fast path of the reader, else the lenient parse the original's RFC 3339 times
+    /// (nanoseconds, offsets) may need; an unreadable time is no time, as before.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
-    static Option<DateTimeOffset> ParseTime(string text) =>
-        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
-            ? Some(time) : None;
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
-    static Platform ReadPlatform(JsonElement value)
+    static Option<DateTimeOffset> Time(ref Utf8JsonReader reader)
     {
-        if (value.ValueKind == JsonValueKind.Null) return Platform.Any;
-        if (value.ValueKind != JsonValueKind.Object) throw new JsonException("\"platform\" is not an object");
-        return new Platform(Field(value, "os"), Field(value, "architecture"), Field(value, "variant"));
+        if (reader.TokenType == JsonTokenType.Null) return None;
+        if (reader.TokenType != JsonTokenType.String) throw new JsonException($"expected a time string, found {Describe(reader.TokenType)}");
+        if (reader.TryGetDateTimeOffset(out var time)) return Some(time.ToUniversalTime());
+        return DateTimeOffset.TryParse(reader.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time)
+            ? Some(time) : None;
     }
 
-    static ImageConfig ReadConfig(JsonElement value)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
+    static Platform ReadPlatform(ref Utf8JsonReader reader)
     {
-        if (value.ValueKind != JsonValueKind.Object) throw new JsonException("\"image_config\" is not an object");
+        if (reader.TokenType == JsonTokenType.Null) return Platform.Any;
+        if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("\"platform\" is not an object");
+        string os = "", architecture = "", variant = "";
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = reader.ValueTextEquals("os"u8) ? 1 : reader.ValueTextEquals("architecture"u8) ? 2 : reader.ValueTextEquals("variant"u8) ? 3 : 0;
+            reader.Read();
+            switch (name)
+            {
+                case 1: os = Text(ref reader); break;
+                case 2: architecture = Text(ref reader); break;
+                case 3: variant = Text(ref reader); break;
+                default: reader.Skip(); break;
+            }
+        }
+        return os.Length == 0 && architecture.Length == 0 && variant.Length == 0 ? Platform.Any : new Platform(os, architecture, variant);
+    }
+
+    static ImageConfig ReadConfig(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("\"image_config\" is not an object");
+        string user = "", workingDir = "", stopSignal = "";
         var labels = LanguageExt.Map<OrdStringOrdinal, string, string>.Empty;
-        if (value.TryGetProperty("labels", out var labelElement) && labelElement.ValueKind == JsonValueKind.Object)
-            foreach (var label in labelElement.EnumerateObject())
-                labels = labels.AddOrUpdate(label.Name, Text(label.Value));
-        return new ImageConfig(Field(value, "user"), Field(value, "working_dir"), Field(value, "stop_signal"), labels,
-            value.TryGetProperty("exposed_ports", out var ports) ? TextList(ports) : LanguageExt.Seq<string>.Empty,
-            value.TryGetProperty("volumes", out var volumes) ? TextList(volumes) : LanguageExt.Seq<string>.Empty);
+        var ports = LanguageExt.Seq<string>.Empty;
+        var volumes = LanguageExt.Seq<string>.Empty;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = reader.GetString();
+            reader.Read();
+            switch (name)
+            {
+                case "user": user = Text(ref reader); break;
+                case "working_dir": workingDir = Text(ref reader); break;
+                case "stop_signal": stopSignal = Text(ref reader); break;
+                case "exposed_ports": ports = TextList(ref reader); break;
+                case "volumes": volumes = TextList(ref reader); break;
+                case "labels" when reader.TokenType == JsonTokenType.StartObject:
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        var key = reader.GetString()!;
+                        reader.Read();
+                        labels = labels.AddOrUpdate(key, Text(ref reader));
+                    }
+                    break;
+                default: reader.Skip(); break;
+            }
+        }
+        return new ImageConfig(user, workingDir, stopSignal, labels, ports, volumes);
     }
 
     static void WriteConfig(Utf8JsonWriter writer, ImageConfig config)
@@ -226,22 +387,33 @@ public static class IndexJson
         writer.WriteEndObject();
     }
 
-    static string Field(JsonElement owner, string name) => owner.TryGetProperty(name, out var value) ? Text(value) : "";
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
-    static string Text(JsonElement value) => value.ValueKind switch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per field: skip the slow first JIT tier
+    static string Text(ref Utf8JsonReader reader) => reader.TokenType switch
     {
-        JsonValueKind.String => value.GetString()!,
-        JsonValueKind.Null => "",
-        _ => throw new JsonException($"expected a string, found {value.ValueKind.ToString().ToLowerInvariant()}"),
+        JsonTokenType.String => reader.GetString()!,
+        JsonTokenType.Null => "",
+        _ => throw new JsonException($"expected a string, found {Describe(reader.TokenType)}"),
     };
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
-    static Seq<string> TextList(JsonElement value) => value.ValueKind switch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per list: skip the slow first JIT tier
+    static Seq<string> TextList(ref Utf8JsonReader reader)
     {
-        JsonValueKind.Null => LanguageExt.Seq<string>.Empty,
-        JsonValueKind.Array => value.EnumerateArray().Select(Text).ToArray().ToSeq().Strict(),
-        _ => throw new JsonException("expected an array of strings"),
+        if (reader.TokenType == JsonTokenType.Null) return LanguageExt.Seq<string>.Empty;
+        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("expected an array of strings");
+        var items = new List<string>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray) items.Add(Text(ref reader));
+        return items.Count == 0 ? LanguageExt.Seq<string>.Empty : items.ToArray().ToSeq().Strict();
+    }
+
+    static string Describe(JsonTokenType token) => token switch
+    {
+        JsonTokenType.StartObject => "object",
+        JsonTokenType.StartArray => "array",
+        JsonTokenType.Number => "number",
+        JsonTokenType.True or JsonTokenType.False => "boolean",
+        JsonTokenType.String => "string",
+        JsonTokenType.Null => "null",
+        _ => token.ToString().ToLowerInvariant(),
     };
 
     static void WriteIfSet(Utf8JsonWriter writer, string name, string value)

@@ -27,7 +27,12 @@ public sealed class IndexStore(StateLayout layout, Action<string>? onWaiting = n
         {
             throw new ImageCacheException(HostErrorCodes.StateNotWritable, $"cannot read index {layout.IndexFile}: {e.Message}", e);
         }
-        try { return IndexJson.Deserialize(bytes); }
+        try
+        {
+            var index = IndexJson.Deserialize(bytes, out var raw);
+            if (raw is not null) rawSources.AddOrUpdate(index, raw);
+            return index;
+        }
         catch (JsonException e)
         {
             var backup = File.Exists(layout.IndexBackupFile) ? $"; the previous good copy is {layout.IndexBackupFile}" : "";
@@ -44,11 +49,17 @@ public sealed class IndexStore(StateLayout layout, Action<string>? onWaiting = n
     public void WriteIfChanged(ImageIndex current, ImageIndex next)
     {
         if (current.Images.Count == next.Images.Count && current.Images.Zip(next.Images).All(pair => ReferenceEquals(pair.Item1, pair.Item2))) return;
-        Write(next);
+        // Under the lock, the file still holds what `current` was read from: its unchanged records can be copied.
+        Write(next, rawSources.TryGetValue(current, out var raw) ? raw : null);
     }
 
     /// <summary>Writes the index atomically and durably; the index it replaces becomes <c>index.json.bak</c>. Call it under <see cref="LockAsync"/>.</summary>
-    public void Write(ImageIndex index)
+    public void Write(ImageIndex index) => Write(index, raw: null);
+
+    /// <summary>The bytes each index read came from, so a write after it copies unchanged records (by identity).</summary>
+    readonly System.Runtime.CompilerServices.ConditionalWeakTable<ImageIndex, RawIndex> rawSources = new();
+
+    void Write(ImageIndex index, RawIndex? raw)
     {
         EnsureDirectories();
         RemoveStaleTemps();
@@ -60,7 +71,7 @@ public sealed class IndexStore(StateLayout layout, Action<string>? onWaiting = n
                 Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = FileMode600, BufferSize = 1 << 16,
             }))
             {
-                IndexJson.Serialize(index, stream);
+                IndexJson.Serialize(index, stream, raw);
                 stream.Flush(flushToDisk: true);
             }
             if (File.Exists(layout.IndexFile))
