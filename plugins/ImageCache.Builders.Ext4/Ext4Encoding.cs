@@ -50,6 +50,14 @@ internal static class Ext4Encoding
         U16(sb, 0x15C, ExtraInodeSize);                     // s_min_extra_isize
         U16(sb, 0x15E, ExtraInodeSize);                     // s_want_extra_isize
         U32(sb, 0x160, 1);                                  // s_flags: signed directory hash (as mke2fs on x86)
+        if (f.Journal is { } journal)
+        {
+            U32(sb, 0xE0, JournalInode);                    // s_journal_inum
+            sb[0xFD] = 1;                                   // s_jnl_backup_type: s_jnl_blocks holds a copy of the journal inode's i_block
+            journal.Block.CopyTo(sb[0x10C..]);              // s_jnl_blocks[0..14]
+            U32(sb, 0x10C + 15 * 4, (uint)(journal.Size >> 32)); // s_jnl_blocks[15]: i_size_high
+            U32(sb, 0x10C + 16 * 4, (uint)journal.Size);    // s_jnl_blocks[16]: i_size
+        }
     }
 
     /// <summary>Writes a 32-byte group descriptor (no 64bit, no checksums: flags and checksum fields stay 0).</summary>

@@ -13,7 +13,8 @@ internal sealed record Ext4SuperblockFields(
     byte[] HashSeed,
     uint FeatureCompat,
     uint FeatureIncompat,
-    uint FeatureRoCompat);
+    uint FeatureRoCompat,
+    Ext4Inode? Journal);
 
 /// <summary>One group descriptor.</summary>
 internal readonly record struct Ext4GroupDescriptor(

@@ -23,6 +23,7 @@ internal sealed class Ext4Writer
     private readonly Ext4Geometry _geometry;
     private readonly byte[] _uuid;
     private readonly byte[] _hashSeed;
+    private readonly bool _journal;
     private readonly List<Ext4Inode?> _inodes = [null]; // index = inode number; 0 unused
     private readonly Dictionary<string, uint> _paths = new(StringComparer.Ordinal);
     private int _cursorGroup;
@@ -36,8 +37,10 @@ internal sealed class Ext4Writer
     /// <param name="geometry">The layout, chosen before writing.</param>
     /// <param name="uuid">s_uuid (16 bytes).</param>
     /// <param name="hashSeed">s_hash_seed (16 bytes).</param>
-    public Ext4Writer(Stream output, Ext4Geometry geometry, byte[] uuid, byte[] hashSeed)
+    /// <param name="journal">Whether to write an internal journal (inode 8) of mke2fs's default size.</param>
+    public Ext4Writer(Stream output, Ext4Geometry geometry, byte[] uuid, byte[] hashSeed, bool journal)
     {
+        _journal = journal;
         _output = output;
         _geometry = geometry;
         _uuid = uuid;
@@ -161,13 +164,17 @@ internal sealed class Ext4Writer
             root.Children.Add(new Ext4DirectoryChild("lost+found"u8.ToArray(), LostAndFoundInode, FileTypeDirectory));
         }
 
+        if (_journal) await WriteJournalAsync(cancellationToken).ConfigureAwait(false);
+
         for (var number = 1; number < _inodes.Count; number++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (_inodes[number] is not { IsDirectory: true } directory) continue;
             directory.Links = 2 + directory.Subdirectories;
             var minimumBlocks = number == LostAndFoundInode ? 4 : 1;
-            var bytes = Ext4Encoding.BuildDirectoryBlocks((uint)number, directory.Parent, directory.Children!, minimumBlocks);
+            var bytes = Ext4Htree.TryBuild((uint)number, directory.Parent, directory.Children!, _hashSeed, tailBytes: 0);
+            if (bytes is null) bytes = Ext4Encoding.BuildDirectoryBlocks((uint)number, directory.Parent, directory.Children!, minimumBlocks);
+            else directory.Flags |= InodeFlagIndex;
             directory.Size = (ulong)bytes.Length;
             directory.Children = null; // written: let the names go
             var extents = await WriteRunsAsync(bytes, cancellationToken).ConfigureAwait(false);
@@ -184,6 +191,35 @@ internal sealed class Ext4Writer
         await WriteInodeTablesAsync(cancellationToken).ConfigureAwait(false);
         await WriteBitmapsAndSuperblocksAsync(cancellationToken).ConfigureAwait(false);
         await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The internal journal: inode 8, a regular root-owned 0600 file of <see cref="Ext4Journal.DefaultBlocks"/>
+    /// blocks; only its superblock is written, the log space stays zero (holes).
+    /// </summary>
+    private async Task WriteJournalAsync(CancellationToken cancellationToken)
+    {
+        var blocks = Ext4Journal.DefaultBlocks(_geometry.BlocksCount);
+        if (blocks == 0) return;
+        var root = _inodes[(int)RootInode]!;
+        var journal = new Ext4Inode
+        {
+            Mode = ModeRegular | 0x180, Flags = InodeFlagExtents, Size = (ulong)blocks * BlockSize,
+            Seconds = root.Seconds, Nanoseconds = root.Nanoseconds,
+        };
+        var extents = new List<Ext4Extent>();
+        var done = 0;
+        while (done < blocks)
+        {
+            var (start, count) = Allocate(blocks - done);
+            AppendExtent(extents, new Ext4Extent((uint)done, count, start));
+            done += count;
+        }
+
+        _output.Position = extents[0].Physical * BlockSize;
+        await _output.WriteAsync(Ext4Journal.BuildSuperblock(blocks, _uuid), cancellationToken).ConfigureAwait(false);
+        await SetExtentTreeAsync(journal, extents, blocks, "the journal", cancellationToken).ConfigureAwait(false);
+        _inodes[(int)JournalInode] = journal;
     }
 
     /// <summary>An xattr block and the inodes naming it (h_refcount), written by <see cref="FinishAsync"/>.</summary>
@@ -391,51 +427,52 @@ internal sealed class Ext4Writer
     }
 
     /// <summary>
-    /// Puts the extent tree root into i_block: the extents themselves when there are at most 4 (depth 0), else up
-    /// to 4 index entries pointing at leaf blocks of 340 extents each (depth 1). Deeper trees are refused.
+    /// Puts the extent tree root into i_block: the extents themselves when there are at most 4 (depth 0), else
+    /// blocks of up to 340 entries per level (leaves of extents, then index blocks) until 4 entries remain for the
+    /// root; the root's depth is the number of block levels under it.
     /// </summary>
     private async Task SetExtentTreeAsync(Ext4Inode inode, List<Ext4Extent> extents, long dataBlocks, string what, CancellationToken cancellationToken)
     {
         Array.Clear(inode.Block);
         inode.BlocksUsed = dataBlocks;
-        if (extents.Count <= ExtentsInInode)
+        var level = extents; // at depth 0 these are extents; above, (first logical block, node block) pairs in Logical/Physical
+        var depth = 0;
+        while (level.Count > ExtentsInInode)
         {
-            var root = inode.Block.AsSpan();
-            Ext4Encoding.WriteExtentHeader(root, extents.Count, ExtentsInInode, depth: 0);
-            for (var i = 0; i < extents.Count; i++)
-                Ext4Encoding.WriteExtent(root[(ExtentHeaderSize + i * ExtentEntrySize)..], extents[i]);
-            return;
+            cancellationToken.ThrowIfCancellationRequested();
+            var nodes = (level.Count + ExtentsPerBlock - 1) / ExtentsPerBlock;
+            var nodeBlocks = new byte[nodes * BlockSize];
+            for (var node = 0; node < nodes; node++)
+            {
+                var first = node * ExtentsPerBlock;
+                var count = Math.Min(ExtentsPerBlock, level.Count - first);
+                WriteNode(nodeBlocks.AsSpan(node * BlockSize, BlockSize), level, first, count, ExtentsPerBlock, depth);
+            }
+
+            var runs = await WriteRunsAsync(nodeBlocks, cancellationToken).ConfigureAwait(false);
+            var upper = new List<Ext4Extent>(nodes);
+            foreach (var run in runs)
+                for (var i = 0; i < run.Length; i++)
+                    upper.Add(new Ext4Extent(level[(int)(run.Logical + i) * ExtentsPerBlock].Logical, 1, run.Physical + i));
+            inode.BlocksUsed += nodes;
+            level = upper;
+            depth++;
+            if (depth > 5) throw new FilesystemBuildException($"ext4: '{what}' needs an extent tree deeper than 5 levels.");
         }
 
-        var leaves = (extents.Count + ExtentsPerBlock - 1) / ExtentsPerBlock;
-        if (leaves > ExtentsInInode)
-            throw new FilesystemBuildException(
-                $"'{what}' needs {extents.Count} extents; this ext4 writer supports at most {ExtentsInInode * ExtentsPerBlock} (extent tree depth 1).");
-        var leafBlocks = new byte[leaves * BlockSize];
-        for (var leaf = 0; leaf < leaves; leaf++)
-        {
-            var node = leafBlocks.AsSpan(leaf * BlockSize, BlockSize);
-            var first = leaf * ExtentsPerBlock;
-            var count = Math.Min(ExtentsPerBlock, extents.Count - first);
-            Ext4Encoding.WriteExtentHeader(node, count, ExtentsPerBlock, depth: 0);
-            for (var i = 0; i < count; i++)
-                Ext4Encoding.WriteExtent(node[(ExtentHeaderSize + i * ExtentEntrySize)..], extents[first + i]);
-        }
-
-        var runs = await WriteRunsAsync(leafBlocks, cancellationToken).ConfigureAwait(false);
-        SetIndexRoot(inode.Block, extents, runs, leaves);
-        inode.BlocksUsed = dataBlocks + leaves;
+        WriteNode(inode.Block, level, 0, level.Count, ExtentsInInode, depth);
     }
 
-    private static void SetIndexRoot(Span<byte> root, List<Ext4Extent> extents, List<Ext4Extent> runs, int leaves)
+    /// <summary>An extent tree node: the header, then leaf extents (depth 0) or index entries (depth above 0).</summary>
+    private static void WriteNode(Span<byte> node, List<Ext4Extent> entries, int first, int count, int max, int depth)
     {
-        Ext4Encoding.WriteExtentHeader(root, leaves, ExtentsInInode, depth: 1);
-        var index = 0;
-        foreach (var run in runs)
+        Ext4Encoding.WriteExtentHeader(node, count, max, depth);
+        for (var i = 0; i < count; i++)
         {
-            for (var i = 0; i < run.Length; i++, index++)
-                Ext4Encoding.WriteExtentIndex(root[(ExtentHeaderSize + index * ExtentEntrySize)..],
-                    extents[index * ExtentsPerBlock].Logical, run.Physical + i);
+            var at = node[(ExtentHeaderSize + i * ExtentEntrySize)..];
+            var entry = entries[first + i];
+            if (depth == 0) Ext4Encoding.WriteExtent(at, entry);
+            else Ext4Encoding.WriteExtentIndex(at, entry.Logical, entry.Physical);
         }
     }
 
@@ -503,10 +540,12 @@ internal sealed class Ext4Writer
             freeInodes += g.InodesPerGroup - usedInodes;
         }
 
+        var journalInode = _inodes.Count > JournalInode ? _inodes[(int)JournalInode] : null;
         var fields = new Ext4SuperblockFields(g, freeBlocks, freeInodes, Timestamp: 0, _uuid, _hashSeed,
-            FeatureCompat: _anyXattrs ? CompatExtAttr : 0,
+            FeatureCompat: CompatDirIndex | (_anyXattrs ? CompatExtAttr : 0) | (journalInode is null ? 0 : CompatHasJournal),
             FeatureIncompat: IncompatFiletype | IncompatExtents,
-            FeatureRoCompat: RoCompatSparseSuper | RoCompatLargeFile | RoCompatDirNlink | RoCompatExtraIsize);
+            FeatureRoCompat: RoCompatSparseSuper | RoCompatLargeFile | RoCompatDirNlink | RoCompatExtraIsize,
+            Journal: journalInode);
         var gdt = new byte[g.GdtBlocks * BlockSize];
         for (var group = 0; group < g.GroupCount; group++)
             Ext4Encoding.WriteGroupDescriptor(gdt.AsSpan(group * GroupDescriptorSize), descriptors[group]);
