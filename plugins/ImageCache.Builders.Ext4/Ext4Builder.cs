@@ -23,7 +23,7 @@ public sealed class Ext4Builder : IFilesystemBuilder
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(entries);
-        var journal = ParseOptions(request.Options);
+        var (journal, checksums) = ParseOptions(request.Options);
         var (geometry, fileLength) = Plan(request, journal);
         var (uuid, hashSeed) = DeriveIdentity(request.ContentKey);
         long written = 0;
@@ -35,7 +35,7 @@ public sealed class Ext4Builder : IFilesystemBuilder
             await using (stream.ConfigureAwait(false))
             {
                 stream.SetLength(fileLength); // a hole: only what the writer writes takes space
-                var writer = new Ext4Writer(stream, geometry, uuid, hashSeed, journal);
+                var writer = new Ext4Writer(stream, geometry, uuid, hashSeed, journal, checksums);
                 await foreach (var entry in entries.WithCancellation(cancellationToken).ConfigureAwait(false))
                 {
                     await writer.AddAsync(entry, cancellationToken).ConfigureAwait(false);
@@ -56,24 +56,29 @@ public sealed class Ext4Builder : IFilesystemBuilder
         return new BuildResult(fileLength, written);
     }
 
-    /// <summary>The options this builder takes: <c>journal=true|false</c> (default true; the CLI's <c>--no-journal</c>).</summary>
+    /// <summary>
+    /// The options this builder takes: <c>journal=true|false</c> (default true; the CLI's <c>--no-journal</c>) and
+    /// <c>metadata_csum=true|false</c> (default true, as mke2fs on Debian 12; false for kernels older than 3.18).
+    /// </summary>
     /// <exception cref="FilesystemBuildException">An unknown option or value.</exception>
-    internal static bool ParseOptions(IReadOnlyDictionary<string, string> options)
+    internal static (bool Journal, bool Checksums) ParseOptions(IReadOnlyDictionary<string, string> options)
     {
-        var journal = true;
+        bool journal = true, checksums = true;
         foreach (var (key, value) in options.OrderBy(o => o.Key, StringComparer.Ordinal))
         {
-            if (!string.Equals(key, "journal", StringComparison.Ordinal))
-                throw new FilesystemBuildException($"ext4: unknown builder option '{key}' (this builder takes journal=true|false).");
-            journal = value switch
+            if (key is not ("journal" or "metadata_csum"))
+                throw new FilesystemBuildException($"ext4: unknown builder option '{key}' (this builder takes journal=true|false, metadata_csum=true|false).");
+            var flag = value switch
             {
                 "true" or "yes" or "1" => true,
                 "false" or "no" or "0" => false,
-                _ => throw new FilesystemBuildException($"ext4: builder option journal={value} must be true or false."),
+                _ => throw new FilesystemBuildException($"ext4: builder option {key}={value} must be true or false."),
             };
+            if (key == "journal") journal = flag;
+            else checksums = flag;
         }
 
-        return journal;
+        return (journal, checksums);
     }
 
     /// <summary>The layout and the output file's length, or the refusal of a pinned size that is too small.</summary>

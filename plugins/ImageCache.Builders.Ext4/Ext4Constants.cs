@@ -44,6 +44,10 @@ internal static class Ext4Constants
     public const uint RoCompatLargeFile = 0x2;       // i_size_high is used (files over 2 GiB)
     public const uint RoCompatDirNlink = 0x20;       // a directory with 65000+ subdirectories has i_links_count 1
     public const uint RoCompatExtraIsize = 0x40;     // s_min_extra_isize / s_want_extra_isize are honoured
+    public const uint RoCompatMetadataCsum = 0x400;  // crc32c checksums on all metadata
+
+    /// <summary>bg_flags: the group's inode table is zeroed (EXT4_BG_INODE_ZEROED); only read with checksummed descriptors.</summary>
+    public const ushort GroupFlagInodeTableZeroed = 0x4;
 
     // i_mode file type bits (S_IF*).
     public const ushort ModeFifo = 0x1000;

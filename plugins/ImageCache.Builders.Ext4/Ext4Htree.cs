@@ -16,10 +16,10 @@ namespace ImageCache.Builders.Ext4;
 internal static class Ext4Htree
 {
     /// <summary>Where the root's index starts: "." (12) + ".." header (12) + dx_root_info (8).</summary>
-    private const int RootIndexOffset = 0x20;
+    public const int RootIndexOffset = 0x20;
 
     /// <summary>Where a node's index starts: the fake empty entry's 8-byte header.</summary>
-    private const int NodeIndexOffset = 8;
+    public const int NodeIndexOffset = 8;
 
     private const int IndexEntrySize = 8;
 
@@ -28,13 +28,15 @@ internal static class Ext4Htree
     /// <param name="parent">The parent's inode ("..").</param>
     /// <param name="children">The names, in any order.</param>
     /// <param name="hashSeed">s_hash_seed.</param>
-    /// <param name="tailBytes">Bytes reserved at the end of each leaf (a dirent checksum tail) and of each index (a dx tail).</param>
+    /// <param name="checksums">Reserve room for metadata_csum tails: 12 bytes at the end of each leaf, 8 after each index.</param>
     /// <exception cref="InvalidOperationException">More names than two index levels reach (about 130 million).</exception>
-    public static byte[]? TryBuild(uint self, uint parent, IReadOnlyList<Ext4DirectoryChild> children, ReadOnlySpan<byte> hashSeed, int tailBytes)
+    public static byte[]? TryBuild(uint self, uint parent, IReadOnlyList<Ext4DirectoryChild> children, ReadOnlySpan<byte> hashSeed, bool checksums)
     {
         var linear = Ext4Encoding.DirEntrySize(1) + Ext4Encoding.DirEntrySize(2);
         foreach (var child in children) linear += Ext4Encoding.DirEntrySize(child.Name.Length);
-        if (linear <= BlockSize - tailBytes) return null;
+        var leafTail = checksums ? Ext4Checksums.DirentTailSize : 0;
+        var indexTail = checksums ? Ext4Checksums.DxTailSize : 0;
+        if (linear <= BlockSize - leafTail) return null;
 
         var sorted = new (uint Hash, int Index)[children.Count];
         for (var i = 0; i < children.Count; i++) sorted[i] = (Ext4DirectoryHash.Hash(children[i].Name, hashSeed), i);
@@ -45,7 +47,7 @@ internal static class Ext4Htree
         });
 
         // Leaves: fill each block in hash order; remember each leaf's first hash (with the continuation bit).
-        var leafCapacity = BlockSize - tailBytes;
+        var leafCapacity = BlockSize - leafTail;
         var leafStarts = new List<int> { 0 };
         var used = 0;
         for (var i = 0; i < sorted.Length; i++)
@@ -61,8 +63,8 @@ internal static class Ext4Htree
         }
 
         var leaves = leafStarts.Count;
-        var rootLimit = (BlockSize - RootIndexOffset - tailBytes) / IndexEntrySize;
-        var nodeLimit = (BlockSize - NodeIndexOffset - tailBytes) / IndexEntrySize;
+        var rootLimit = (BlockSize - RootIndexOffset - indexTail) / IndexEntrySize;
+        var nodeLimit = (BlockSize - NodeIndexOffset - indexTail) / IndexEntrySize;
         var levels = leaves <= rootLimit ? 0 : 1;
         var nodes = levels == 0 ? 0 : (leaves + nodeLimit - 1) / nodeLimit;
         if (nodes > rootLimit)

@@ -13,9 +13,11 @@ namespace ImageCache.Builders.Ext4;
 /// metadata stays a hole of the sparse output.
 /// </summary>
 /// <remarks>
-/// Features: extents, filetype, sparse_super, large_file, dir_nlink, extra_isize, and ext_attr when any entry has
-/// xattrs (in the inode when they fit, else in one xattr block shared by identical sets; a set over one block is
-/// refused). No journal, no htree, no flex_bg, no 64bit, no metadata_csum. Extent trees of depth 0 (4 extents) and 1 (4 × 340 extents).
+/// Features: extents (trees of any depth), filetype, sparse_super, large_file, dir_nlink, extra_isize, dir_index
+/// (htree directories, half_md4, up to one indirect level, for every directory over one block), has_journal
+/// (unless turned off: inode 8, mke2fs's size, log space left as holes), metadata_csum (unless turned off), and
+/// ext_attr when any entry has xattrs (in the inode when they fit, else in one xattr block shared by identical
+/// sets; a set over one block is refused). No flex_bg, no 64bit, no resize_inode, no huge_file.
 /// </remarks>
 internal sealed class Ext4Writer
 {
@@ -24,6 +26,7 @@ internal sealed class Ext4Writer
     private readonly byte[] _uuid;
     private readonly byte[] _hashSeed;
     private readonly bool _journal;
+    private readonly Ext4Checksums? _checksums;
     private readonly List<Ext4Inode?> _inodes = [null]; // index = inode number; 0 unused
     private readonly Dictionary<string, uint> _paths = new(StringComparer.Ordinal);
     private int _cursorGroup;
@@ -38,9 +41,11 @@ internal sealed class Ext4Writer
     /// <param name="uuid">s_uuid (16 bytes).</param>
     /// <param name="hashSeed">s_hash_seed (16 bytes).</param>
     /// <param name="journal">Whether to write an internal journal (inode 8) of mke2fs's default size.</param>
-    public Ext4Writer(Stream output, Ext4Geometry geometry, byte[] uuid, byte[] hashSeed, bool journal)
+    /// <param name="checksums">Whether to write metadata_csum checksums.</param>
+    public Ext4Writer(Stream output, Ext4Geometry geometry, byte[] uuid, byte[] hashSeed, bool journal, bool checksums)
     {
         _journal = journal;
+        _checksums = checksums ? new Ext4Checksums(uuid) : null;
         _output = output;
         _geometry = geometry;
         _uuid = uuid;
@@ -90,6 +95,9 @@ internal sealed class Ext4Writer
             return;
         }
 
+        var isLostAndFound = entry.Kind == FilesystemEntryKind.Directory && parentNumber == RootInode && entry.Path == "lost+found";
+        if (!isLostAndFound && _inodes.Count > _geometry.InodesCount) throw Fail(entry, $"the image has only {_geometry.InodesCount} inodes");
+        var number = isLostAndFound ? LostAndFoundInode : (uint)_inodes.Count;
         var inode = new Ext4Inode();
         switch (entry.Kind)
         {
@@ -101,11 +109,11 @@ internal sealed class Ext4Writer
                 break;
             case FilesystemEntryKind.RegularFile:
                 SetMetadata(inode, entry, ModeRegular);
-                await WriteFileDataAsync(inode, entry, cancellationToken).ConfigureAwait(false);
+                await WriteFileDataAsync(inode, number, entry, cancellationToken).ConfigureAwait(false);
                 break;
             case FilesystemEntryKind.SymbolicLink:
                 SetMetadata(inode, entry, ModeSymlink);
-                await WriteSymlinkAsync(inode, entry, cancellationToken).ConfigureAwait(false);
+                await WriteSymlinkAsync(inode, number, entry, cancellationToken).ConfigureAwait(false);
                 break;
             case FilesystemEntryKind.CharacterDevice:
             case FilesystemEntryKind.BlockDevice:
@@ -123,17 +131,13 @@ internal sealed class Ext4Writer
 
         SetXattrs(inode, entry);
 
-        uint number;
-        if (inode.IsDirectory && parentNumber == RootInode && entry.Path == "lost+found")
+        if (isLostAndFound)
         {
-            number = LostAndFoundInode;
             _inodes[(int)number] = inode;
             _lostAndFoundTaken = true;
         }
         else
         {
-            if (_inodes.Count > _geometry.InodesCount) throw Fail(entry, $"the image has only {_geometry.InodesCount} inodes");
-            number = (uint)_inodes.Count;
             _inodes.Add(inode);
         }
 
@@ -172,18 +176,22 @@ internal sealed class Ext4Writer
             if (_inodes[number] is not { IsDirectory: true } directory) continue;
             directory.Links = 2 + directory.Subdirectories;
             var minimumBlocks = number == LostAndFoundInode ? 4 : 1;
-            var bytes = Ext4Htree.TryBuild((uint)number, directory.Parent, directory.Children!, _hashSeed, tailBytes: 0);
-            if (bytes is null) bytes = Ext4Encoding.BuildDirectoryBlocks((uint)number, directory.Parent, directory.Children!, minimumBlocks);
-            else directory.Flags |= InodeFlagIndex;
+            var bytes = Ext4Htree.TryBuild((uint)number, directory.Parent, directory.Children!, _hashSeed, _checksums is not null);
+            var indexed = bytes is not null;
+            bytes ??= Ext4Encoding.BuildDirectoryBlocks((uint)number, directory.Parent, directory.Children!, minimumBlocks,
+                _checksums is null ? 0 : Ext4Checksums.DirentTailSize);
+            if (indexed) directory.Flags |= InodeFlagIndex;
+            if (_checksums is not null) StampDirectory(bytes, indexed, (uint)number);
             directory.Size = (ulong)bytes.Length;
             directory.Children = null; // written: let the names go
             var extents = await WriteRunsAsync(bytes, cancellationToken).ConfigureAwait(false);
-            await SetExtentTreeAsync(directory, extents, bytes.Length / BlockSize, $"directory inode {number}", cancellationToken).ConfigureAwait(false);
+            await SetExtentTreeAsync(directory, (uint)number, extents, bytes.Length / BlockSize, $"directory inode {number}", cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var shared in _xattrBlockList)
         {
             Ext4Xattrs.SetRefcount(shared.Bytes, shared.Refcount);
+            _checksums?.StampXattrBlock(shared.Bytes, shared.Block);
             _output.Position = shared.Block * BlockSize;
             await _output.WriteAsync(shared.Bytes, cancellationToken).ConfigureAwait(false);
         }
@@ -218,7 +226,7 @@ internal sealed class Ext4Writer
 
         _output.Position = extents[0].Physical * BlockSize;
         await _output.WriteAsync(Ext4Journal.BuildSuperblock(blocks, _uuid), cancellationToken).ConfigureAwait(false);
-        await SetExtentTreeAsync(journal, extents, blocks, "the journal", cancellationToken).ConfigureAwait(false);
+        await SetExtentTreeAsync(journal, JournalInode, extents, blocks, "the journal", cancellationToken).ConfigureAwait(false);
         _inodes[(int)JournalInode] = journal;
     }
 
@@ -290,7 +298,7 @@ internal sealed class Ext4Writer
         inode.Nanoseconds = (uint)(remainder * 100);
     }
 
-    private async Task WriteSymlinkAsync(Ext4Inode inode, FilesystemEntry entry, CancellationToken cancellationToken)
+    private async Task WriteSymlinkAsync(Ext4Inode inode, uint number, FilesystemEntry entry, CancellationToken cancellationToken)
     {
         var target = Encoding.UTF8.GetBytes(entry.LinkTarget ?? "");
         if (target.Length is 0 or >= BlockSize || target.AsSpan().Contains((byte)0))
@@ -306,11 +314,11 @@ internal sealed class Ext4Writer
         target.CopyTo(block, 0);
         inode.Flags = InodeFlagExtents;
         var extents = await WriteRunsAsync(block, cancellationToken).ConfigureAwait(false);
-        await SetExtentTreeAsync(inode, extents, 1, entry.Path, cancellationToken).ConfigureAwait(false);
+        await SetExtentTreeAsync(inode, number, extents, 1, entry.Path, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Copies a file's data in 1 MiB chunks; all-zero 4 KiB blocks become holes.</summary>
-    private async Task WriteFileDataAsync(Ext4Inode inode, FilesystemEntry entry, CancellationToken cancellationToken)
+    private async Task WriteFileDataAsync(Ext4Inode inode, uint number, FilesystemEntry entry, CancellationToken cancellationToken)
     {
         inode.Flags = InodeFlagExtents;
         inode.Size = (ulong)entry.Size;
@@ -364,7 +372,7 @@ internal sealed class Ext4Writer
         }
 
         if (dataBlocks * (BlockSize / 512) > uint.MaxValue) throw Fail(entry, "more than 2 TiB of data (huge_file is off)");
-        await SetExtentTreeAsync(inode, extents, dataBlocks, entry.Path, cancellationToken).ConfigureAwait(false);
+        await SetExtentTreeAsync(inode, number, extents, dataBlocks, entry.Path, cancellationToken).ConfigureAwait(false);
     }
 
     private static bool IsZero(byte[] buffer, int block) =>
@@ -431,7 +439,7 @@ internal sealed class Ext4Writer
     /// blocks of up to 340 entries per level (leaves of extents, then index blocks) until 4 entries remain for the
     /// root; the root's depth is the number of block levels under it.
     /// </summary>
-    private async Task SetExtentTreeAsync(Ext4Inode inode, List<Ext4Extent> extents, long dataBlocks, string what, CancellationToken cancellationToken)
+    private async Task SetExtentTreeAsync(Ext4Inode inode, uint number, List<Ext4Extent> extents, long dataBlocks, string what, CancellationToken cancellationToken)
     {
         Array.Clear(inode.Block);
         inode.BlocksUsed = dataBlocks;
@@ -447,6 +455,7 @@ internal sealed class Ext4Writer
                 var first = node * ExtentsPerBlock;
                 var count = Math.Min(ExtentsPerBlock, level.Count - first);
                 WriteNode(nodeBlocks.AsSpan(node * BlockSize, BlockSize), level, first, count, ExtentsPerBlock, depth);
+                _checksums?.StampExtentBlock(nodeBlocks.AsSpan(node * BlockSize, BlockSize), number);
             }
 
             var runs = await WriteRunsAsync(nodeBlocks, cancellationToken).ConfigureAwait(false);
@@ -476,6 +485,25 @@ internal sealed class Ext4Writer
         }
     }
 
+    /// <summary>
+    /// Checksums of a directory's blocks: the dx_tail of an htree's root (block 0) and index nodes (their first
+    /// entry is the fake one covering the whole block), the dirent tail of every other block.
+    /// </summary>
+    private void StampDirectory(byte[] bytes, bool indexed, uint number)
+    {
+        for (var b = 0; b < bytes.Length / BlockSize; b++)
+        {
+            var block = bytes.AsSpan(b * BlockSize, BlockSize);
+            if (indexed && b == 0)
+                _checksums!.StampIndex(block, Ext4Htree.RootIndexOffset, number);
+            else if (indexed && System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(block) == 0
+                     && System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(block[4..]) == BlockSize)
+                _checksums!.StampIndex(block, Ext4Htree.NodeIndexOffset, number);
+            else
+                _checksums!.StampLeaf(block, number);
+        }
+    }
+
     private async Task WriteInodeTablesAsync(CancellationToken cancellationToken)
     {
         var perGroup = _geometry.InodesPerGroup;
@@ -489,6 +517,7 @@ internal sealed class Ext4Writer
             {
                 if (_inodes[first + i] is not { } inode) continue;
                 Ext4Encoding.WriteInode(table.AsSpan(i * InodeSize, InodeSize), inode);
+                _checksums?.StampInode(table.AsSpan(i * InodeSize, InodeSize), (uint)(first + i));
                 any = true;
             }
 
@@ -514,6 +543,7 @@ internal sealed class Ext4Writer
             Array.Clear(bitmap);
             SetBits(bitmap, 0, used);
             SetBits(bitmap, inGroup, BlocksPerGroup); // padding past the end of the last group
+            var blockBitmapChecksum = _checksums?.Bitmap(bitmap) ?? 0;
             _output.Position = g.BlockBitmap(group) * BlockSize;
             await _output.WriteAsync(bitmap, cancellationToken).ConfigureAwait(false);
 
@@ -531,11 +561,13 @@ internal sealed class Ext4Writer
             }
 
             SetBits(bitmap, g.InodesPerGroup, BlocksPerGroup);
+            var inodeBitmapChecksum = _checksums?.Bitmap(bitmap.AsSpan(0, g.InodesPerGroup / 8)) ?? 0;
             _output.Position = g.InodeBitmap(group) * BlockSize;
             await _output.WriteAsync(bitmap, cancellationToken).ConfigureAwait(false);
 
             descriptors[group] = new Ext4GroupDescriptor(g.BlockBitmap(group), g.InodeBitmap(group), g.InodeTable(group),
-                (int)(inGroup - used), g.InodesPerGroup - usedInodes, directories);
+                (int)(inGroup - used), g.InodesPerGroup - usedInodes, directories,
+                _checksums is null ? (ushort)0 : GroupFlagInodeTableZeroed, blockBitmapChecksum, inodeBitmapChecksum);
             freeBlocks += inGroup - used;
             freeInodes += g.InodesPerGroup - usedInodes;
         }
@@ -544,16 +576,21 @@ internal sealed class Ext4Writer
         var fields = new Ext4SuperblockFields(g, freeBlocks, freeInodes, Timestamp: 0, _uuid, _hashSeed,
             FeatureCompat: CompatDirIndex | (_anyXattrs ? CompatExtAttr : 0) | (journalInode is null ? 0 : CompatHasJournal),
             FeatureIncompat: IncompatFiletype | IncompatExtents,
-            FeatureRoCompat: RoCompatSparseSuper | RoCompatLargeFile | RoCompatDirNlink | RoCompatExtraIsize,
+            FeatureRoCompat: RoCompatSparseSuper | RoCompatLargeFile | RoCompatDirNlink | RoCompatExtraIsize | (_checksums is null ? 0 : RoCompatMetadataCsum),
             Journal: journalInode);
         var gdt = new byte[g.GdtBlocks * BlockSize];
         for (var group = 0; group < g.GroupCount; group++)
+        {
             Ext4Encoding.WriteGroupDescriptor(gdt.AsSpan(group * GroupDescriptorSize), descriptors[group]);
+            _checksums?.StampGroupDescriptor(gdt.AsSpan(group * GroupDescriptorSize, GroupDescriptorSize), (uint)group);
+        }
+
         var superblock = new byte[SuperblockSize];
         for (var group = 0; group < g.GroupCount; group++)
         {
             if (!Ext4Geometry.HasSuperblock(group)) continue;
             Ext4Encoding.WriteSuperblock(superblock, fields, group);
+            if (_checksums is not null) Ext4Checksums.StampSuperblock(superblock);
             // Group 0's superblock is at byte 1024 of block 0; a backup starts its group's first block.
             _output.Position = group == 0 ? SuperblockOffset : g.GroupStart(group) * BlockSize;
             await _output.WriteAsync(superblock, cancellationToken).ConfigureAwait(false);
