@@ -23,10 +23,8 @@ public sealed class Ext4Builder : IFilesystemBuilder
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(entries);
-        foreach (var key in request.Options.Keys.Order(StringComparer.Ordinal))
-            throw new FilesystemBuildException($"ext4: unknown builder option '{key}' (this builder takes none yet).");
-
-        var (geometry, fileLength) = Plan(request);
+        var (journal, checksums) = ParseOptions(request.Options);
+        var (geometry, fileLength) = Plan(request, journal);
         var (uuid, hashSeed) = DeriveIdentity(request.ContentKey);
         long written = 0;
         var stream = new FileStream(request.OutputPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None,
@@ -37,7 +35,7 @@ public sealed class Ext4Builder : IFilesystemBuilder
             await using (stream.ConfigureAwait(false))
             {
                 stream.SetLength(fileLength); // a hole: only what the writer writes takes space
-                var writer = new Ext4Writer(stream, geometry, uuid, hashSeed);
+                var writer = new Ext4Writer(stream, geometry, uuid, hashSeed, journal, checksums);
                 await foreach (var entry in entries.WithCancellation(cancellationToken).ConfigureAwait(false))
                 {
                     await writer.AddAsync(entry, cancellationToken).ConfigureAwait(false);
@@ -58,14 +56,39 @@ public sealed class Ext4Builder : IFilesystemBuilder
         return new BuildResult(fileLength, written);
     }
 
+    /// <summary>
+    /// The options this builder takes: <c>journal=true|false</c> (default true; the CLI's <c>--no-journal</c>) and
+    /// <c>metadata_csum=true|false</c> (default true, as mke2fs on Debian 12; false for kernels older than 3.18).
+    /// </summary>
+    /// <exception cref="FilesystemBuildException">An unknown option or value.</exception>
+    internal static (bool Journal, bool Checksums) ParseOptions(IReadOnlyDictionary<string, string> options)
+    {
+        bool journal = true, checksums = true;
+        foreach (var (key, value) in options.OrderBy(o => o.Key, StringComparer.Ordinal))
+        {
+            if (key is not ("journal" or "metadata_csum"))
+                throw new FilesystemBuildException($"ext4: unknown builder option '{key}' (this builder takes journal=true|false, metadata_csum=true|false).");
+            var flag = value switch
+            {
+                "true" or "yes" or "1" => true,
+                "false" or "no" or "0" => false,
+                _ => throw new FilesystemBuildException($"ext4: builder option {key}={value} must be true or false."),
+            };
+            if (key == "journal") journal = flag;
+            else checksums = flag;
+        }
+
+        return (journal, checksums);
+    }
+
     /// <summary>The layout and the output file's length, or the refusal of a pinned size that is too small.</summary>
-    internal static (Ext4Geometry Geometry, long FileLength) Plan(BuildRequest request)
+    internal static (Ext4Geometry Geometry, long FileLength) Plan(BuildRequest request, bool journal = true)
     {
         var dataBlocks = Ext4Sizing.EstimateDataBlocks(Math.Max(0, request.ContentBytesHint), Math.Max(0, request.EntryCountHint));
         var minInodes = Ext4Sizing.MinimumInodes(Math.Max(0, request.EntryCountHint));
         if (request.SizeBytes is not { } pinned)
         {
-            var automatic = Ext4Sizing.Smallest(dataBlocks, minInodes, withFreeMargin: true);
+            var automatic = Ext4Sizing.Smallest(dataBlocks, minInodes, withFreeMargin: true, journal);
             if (automatic.BlocksCount > uint.MaxValue)
                 throw new FilesystemBuildException("ext4: the image needs more than 16 TiB, which needs the 64bit feature this writer does not write yet.");
             return (automatic, automatic.BlocksCount * Ext4Constants.BlockSize);
@@ -74,9 +97,9 @@ public sealed class Ext4Builder : IFilesystemBuilder
         if (pinned / Ext4Constants.BlockSize > uint.MaxValue)
             throw new FilesystemBuildException($"ext4: the pinned size of {pinned} bytes is over 16 TiB, which needs the 64bit feature this writer does not write yet.");
         var geometry = Ext4Geometry.TryCreate(pinned / Ext4Constants.BlockSize, minInodes, trimTail: true);
-        if (geometry is null || geometry.TotalDataBlocks < dataBlocks)
+        if (geometry is null || geometry.TotalDataBlocks < dataBlocks + (journal ? Ext4Journal.DefaultBlocks(geometry.BlocksCount) : 0))
         {
-            var needed = Ext4Sizing.Smallest(dataBlocks, minInodes, withFreeMargin: false);
+            var needed = Ext4Sizing.Smallest(dataBlocks, minInodes, withFreeMargin: false, journal);
             throw new FilesystemBuildException(
                 $"ext4: the pinned size of {pinned} bytes is too small for this image; it needs at least {Ext4Sizing.DescribeMiB(needed.BlocksCount)}.");
         }

@@ -32,15 +32,22 @@ internal static class Ext4Constants
     public const uint RootInode = 2;
     public const uint FirstNonReservedInode = 11;
     public const uint LostAndFoundInode = 11;
+    public const uint JournalInode = 8;
 
     // s_feature_compat / s_feature_incompat / s_feature_ro_compat bits.
+    public const uint CompatHasJournal = 0x4;        // an internal journal in s_journal_inum
     public const uint CompatExtAttr = 0x8;           // extended attributes (in inodes and xattr blocks)
+    public const uint CompatDirIndex = 0x20;         // directories may be hashed b-trees (htree)
     public const uint IncompatFiletype = 0x2;        // directory entries carry a file type byte
     public const uint IncompatExtents = 0x40;        // files may use extent trees (EXT4_EXTENTS_FL)
     public const uint RoCompatSparseSuper = 0x1;     // superblock backups only in groups 0, 1 and powers of 3, 5, 7
     public const uint RoCompatLargeFile = 0x2;       // i_size_high is used (files over 2 GiB)
     public const uint RoCompatDirNlink = 0x20;       // a directory with 65000+ subdirectories has i_links_count 1
     public const uint RoCompatExtraIsize = 0x40;     // s_min_extra_isize / s_want_extra_isize are honoured
+    public const uint RoCompatMetadataCsum = 0x400;  // crc32c checksums on all metadata
+
+    /// <summary>bg_flags: the group's inode table is zeroed (EXT4_BG_INODE_ZEROED); only read with checksummed descriptors.</summary>
+    public const ushort GroupFlagInodeTableZeroed = 0x4;
 
     // i_mode file type bits (S_IF*).
     public const ushort ModeFifo = 0x1000;
@@ -52,6 +59,9 @@ internal static class Ext4Constants
 
     /// <summary>i_flags: the inode's i_block holds an extent tree (EXT4_EXTENTS_FL).</summary>
     public const uint InodeFlagExtents = 0x80000;
+
+    /// <summary>i_flags: the directory is a hashed b-tree (EXT4_INDEX_FL).</summary>
+    public const uint InodeFlagIndex = 0x1000;
 
     /// <summary>i_block is 15 × 4 bytes: an extent tree root, a fast symlink target, or a device number.</summary>
     public const int InodeBlockBytes = 60;

@@ -50,9 +50,17 @@ internal static class Ext4Encoding
         U16(sb, 0x15C, ExtraInodeSize);                     // s_min_extra_isize
         U16(sb, 0x15E, ExtraInodeSize);                     // s_want_extra_isize
         U32(sb, 0x160, 1);                                  // s_flags: signed directory hash (as mke2fs on x86)
+        if (f.Journal is { } journal)
+        {
+            U32(sb, 0xE0, JournalInode);                    // s_journal_inum
+            sb[0xFD] = 1;                                   // s_jnl_backup_type: s_jnl_blocks holds a copy of the journal inode's i_block
+            journal.Block.CopyTo(sb[0x10C..]);              // s_jnl_blocks[0..14]
+            U32(sb, 0x10C + 15 * 4, (uint)(journal.Size >> 32)); // s_jnl_blocks[15]: i_size_high
+            U32(sb, 0x10C + 16 * 4, (uint)journal.Size);    // s_jnl_blocks[16]: i_size
+        }
     }
 
-    /// <summary>Writes a 32-byte group descriptor (no 64bit, no checksums: flags and checksum fields stay 0).</summary>
+    /// <summary>Writes a 32-byte group descriptor (no 64bit); bg_checksum stays 0 for <see cref="Ext4Checksums"/> to stamp.</summary>
     public static void WriteGroupDescriptor(Span<byte> d, in Ext4GroupDescriptor g)
     {
         d[..GroupDescriptorSize].Clear();
@@ -62,6 +70,9 @@ internal static class Ext4Encoding
         U16(d, 0x0C, (ushort)g.FreeBlocks);                 // bg_free_blocks_count_lo
         U16(d, 0x0E, (ushort)g.FreeInodes);                 // bg_free_inodes_count_lo
         U16(d, 0x10, (ushort)g.UsedDirectories);            // bg_used_dirs_count_lo
+        U16(d, 0x12, g.Flags);                              // bg_flags
+        U16(d, 0x18, g.BlockBitmapChecksum);                // bg_block_bitmap_csum_lo
+        U16(d, 0x1A, g.InodeBitmapChecksum);                // bg_inode_bitmap_csum_lo
     }
 
     /// <summary>Writes a 256-byte inode. All four times (a, c, m, cr) are the entry's mtime.</summary>
@@ -169,17 +180,18 @@ internal static class Ext4Encoding
 
     /// <summary>
     /// Linear directory blocks: ".", "..", then the children in order. An entry never straddles a block; the
-    /// last entry of each block stretches to the block end. Pads with empty blocks (inode 0, rec_len 4096) up to
-    /// <paramref name="minimumBlocks"/>.
+    /// last entry of each block stretches to the block end (or to the <paramref name="tailBytes"/> reserved for a
+    /// checksum tail). Pads with empty blocks (inode 0 covering the block) up to <paramref name="minimumBlocks"/>.
     /// </summary>
-    public static byte[] BuildDirectoryBlocks(uint self, uint parent, IReadOnlyList<Ext4DirectoryChild> children, int minimumBlocks)
+    public static byte[] BuildDirectoryBlocks(uint self, uint parent, IReadOnlyList<Ext4DirectoryChild> children, int minimumBlocks, int tailBytes)
     {
+        var capacity = BlockSize - tailBytes;
         var size = DirEntrySize(1) + DirEntrySize(2);
         var blocks = 1;
         foreach (var child in children)
         {
             var entry = DirEntrySize(child.Name.Length);
-            if (size + entry > BlockSize) { blocks++; size = 0; }
+            if (size + entry > capacity) { blocks++; size = 0; }
             size += entry;
         }
 
@@ -190,9 +202,9 @@ internal static class Ext4Encoding
         void Add(ReadOnlySpan<byte> name, uint inode, byte type)
         {
             var entry = DirEntrySize(name.Length);
-            if (offset % BlockSize + entry > BlockSize)
+            if (offset % BlockSize + entry > capacity)
             {
-                SetDirEntryRecordLength(bytes.AsSpan(last), BlockSize - last % BlockSize);
+                SetDirEntryRecordLength(bytes.AsSpan(last), capacity - last % BlockSize);
                 offset = (offset / BlockSize + 1) * BlockSize;
             }
 
@@ -204,9 +216,9 @@ internal static class Ext4Encoding
         Add("."u8, self, FileTypeDirectory);
         Add(".."u8, parent, FileTypeDirectory);
         foreach (var child in children) Add(child.Name, child.Inode, child.FileType);
-        SetDirEntryRecordLength(bytes.AsSpan(last), BlockSize - last % BlockSize);
+        SetDirEntryRecordLength(bytes.AsSpan(last), capacity - last % BlockSize);
         for (var b = last / BlockSize + 1; b < blocks; b++)
-            WriteDirEntry(bytes.AsSpan(b * BlockSize), 0, BlockSize, default, 0);
+            WriteDirEntry(bytes.AsSpan(b * BlockSize), 0, capacity, default, 0);
         return bytes;
     }
 

@@ -31,14 +31,18 @@ internal static class Ext4Sizing
     public static long MinimumInodes(long entryCount) => entryCount + FirstNonReservedInode + 16;
 
     /// <summary>The smallest whole-MiB layout whose data blocks hold <paramref name="dataBlocks"/> plus, when asked, the automatic free margin.</summary>
-    public static Ext4Geometry Smallest(long dataBlocks, long minInodes, bool withFreeMargin)
+    /// <param name="dataBlocks">The data estimate.</param>
+    /// <param name="minInodes">Inodes needed.</param>
+    /// <param name="withFreeMargin">Add the automatic free margin (else the bare minimum, for the refusal message).</param>
+    /// <param name="journal">Whether the layout must also hold the journal mke2fs would give a file system of its size.</param>
+    public static Ext4Geometry Smallest(long dataBlocks, long minInodes, bool withFreeMargin, bool journal)
     {
         var blocks = RoundUpToMiB(dataBlocks + BlocksPerMiB);
         for (var attempt = 0; attempt < 100_000; attempt++)
         {
             var geometry = Ext4Geometry.TryCreate(blocks, minInodes, trimTail: false);
             var margin = withFreeMargin ? Math.Max(MinimumFreeBlocks, (blocks + 9) / 10) : 0;
-            var needed = dataBlocks + margin;
+            var needed = dataBlocks + margin + (journal ? Ext4Journal.DefaultBlocks(blocks) : 0);
             if (geometry is not null && geometry.TotalDataBlocks >= needed) return geometry;
             var deficit = geometry is null ? BlocksPerMiB : needed - geometry.TotalDataBlocks;
             blocks = RoundUpToMiB(blocks + Math.Max(BlocksPerMiB, deficit));

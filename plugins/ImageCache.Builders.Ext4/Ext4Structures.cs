@@ -13,11 +13,13 @@ internal sealed record Ext4SuperblockFields(
     byte[] HashSeed,
     uint FeatureCompat,
     uint FeatureIncompat,
-    uint FeatureRoCompat);
+    uint FeatureRoCompat,
+    Ext4Inode? Journal);
 
 /// <summary>One group descriptor.</summary>
 internal readonly record struct Ext4GroupDescriptor(
-    long BlockBitmap, long InodeBitmap, long InodeTable, int FreeBlocks, int FreeInodes, int UsedDirectories);
+    long BlockBitmap, long InodeBitmap, long InodeTable, int FreeBlocks, int FreeInodes, int UsedDirectories,
+    ushort Flags, ushort BlockBitmapChecksum, ushort InodeBitmapChecksum);
 
 /// <summary>An inode as held in memory until the inode tables are written.</summary>
 internal sealed class Ext4Inode

@@ -13,9 +13,11 @@ namespace ImageCache.Builders.Ext4;
 /// metadata stays a hole of the sparse output.
 /// </summary>
 /// <remarks>
-/// Features: extents, filetype, sparse_super, large_file, dir_nlink, extra_isize, and ext_attr when any entry has
-/// xattrs (in the inode when they fit, else in one xattr block shared by identical sets; a set over one block is
-/// refused). No journal, no htree, no flex_bg, no 64bit, no metadata_csum. Extent trees of depth 0 (4 extents) and 1 (4 × 340 extents).
+/// Features: extents (trees of any depth), filetype, sparse_super, large_file, dir_nlink, extra_isize, dir_index
+/// (htree directories, half_md4, up to one indirect level, for every directory over one block), has_journal
+/// (unless turned off: inode 8, mke2fs's size, log space left as holes), metadata_csum (unless turned off), and
+/// ext_attr when any entry has xattrs (in the inode when they fit, else in one xattr block shared by identical
+/// sets; a set over one block is refused). No flex_bg, no 64bit, no resize_inode, no huge_file.
 /// </remarks>
 internal sealed class Ext4Writer
 {
@@ -23,6 +25,8 @@ internal sealed class Ext4Writer
     private readonly Ext4Geometry _geometry;
     private readonly byte[] _uuid;
     private readonly byte[] _hashSeed;
+    private readonly bool _journal;
+    private readonly Ext4Checksums? _checksums;
     private readonly List<Ext4Inode?> _inodes = [null]; // index = inode number; 0 unused
     private readonly Dictionary<string, uint> _paths = new(StringComparer.Ordinal);
     private int _cursorGroup;
@@ -36,8 +40,12 @@ internal sealed class Ext4Writer
     /// <param name="geometry">The layout, chosen before writing.</param>
     /// <param name="uuid">s_uuid (16 bytes).</param>
     /// <param name="hashSeed">s_hash_seed (16 bytes).</param>
-    public Ext4Writer(Stream output, Ext4Geometry geometry, byte[] uuid, byte[] hashSeed)
+    /// <param name="journal">Whether to write an internal journal (inode 8) of mke2fs's default size.</param>
+    /// <param name="checksums">Whether to write metadata_csum checksums.</param>
+    public Ext4Writer(Stream output, Ext4Geometry geometry, byte[] uuid, byte[] hashSeed, bool journal, bool checksums)
     {
+        _journal = journal;
+        _checksums = checksums ? new Ext4Checksums(uuid) : null;
         _output = output;
         _geometry = geometry;
         _uuid = uuid;
@@ -87,6 +95,9 @@ internal sealed class Ext4Writer
             return;
         }
 
+        var isLostAndFound = entry.Kind == FilesystemEntryKind.Directory && parentNumber == RootInode && entry.Path == "lost+found";
+        if (!isLostAndFound && _inodes.Count > _geometry.InodesCount) throw Fail(entry, $"the image has only {_geometry.InodesCount} inodes");
+        var number = isLostAndFound ? LostAndFoundInode : (uint)_inodes.Count;
         var inode = new Ext4Inode();
         switch (entry.Kind)
         {
@@ -98,11 +109,11 @@ internal sealed class Ext4Writer
                 break;
             case FilesystemEntryKind.RegularFile:
                 SetMetadata(inode, entry, ModeRegular);
-                await WriteFileDataAsync(inode, entry, cancellationToken).ConfigureAwait(false);
+                await WriteFileDataAsync(inode, number, entry, cancellationToken).ConfigureAwait(false);
                 break;
             case FilesystemEntryKind.SymbolicLink:
                 SetMetadata(inode, entry, ModeSymlink);
-                await WriteSymlinkAsync(inode, entry, cancellationToken).ConfigureAwait(false);
+                await WriteSymlinkAsync(inode, number, entry, cancellationToken).ConfigureAwait(false);
                 break;
             case FilesystemEntryKind.CharacterDevice:
             case FilesystemEntryKind.BlockDevice:
@@ -120,17 +131,13 @@ internal sealed class Ext4Writer
 
         SetXattrs(inode, entry);
 
-        uint number;
-        if (inode.IsDirectory && parentNumber == RootInode && entry.Path == "lost+found")
+        if (isLostAndFound)
         {
-            number = LostAndFoundInode;
             _inodes[(int)number] = inode;
             _lostAndFoundTaken = true;
         }
         else
         {
-            if (_inodes.Count > _geometry.InodesCount) throw Fail(entry, $"the image has only {_geometry.InodesCount} inodes");
-            number = (uint)_inodes.Count;
             _inodes.Add(inode);
         }
 
@@ -161,22 +168,30 @@ internal sealed class Ext4Writer
             root.Children.Add(new Ext4DirectoryChild("lost+found"u8.ToArray(), LostAndFoundInode, FileTypeDirectory));
         }
 
+        if (_journal) await WriteJournalAsync(cancellationToken).ConfigureAwait(false);
+
         for (var number = 1; number < _inodes.Count; number++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (_inodes[number] is not { IsDirectory: true } directory) continue;
             directory.Links = 2 + directory.Subdirectories;
             var minimumBlocks = number == LostAndFoundInode ? 4 : 1;
-            var bytes = Ext4Encoding.BuildDirectoryBlocks((uint)number, directory.Parent, directory.Children!, minimumBlocks);
+            var bytes = Ext4Htree.TryBuild((uint)number, directory.Parent, directory.Children!, _hashSeed, _checksums is not null);
+            var indexed = bytes is not null;
+            bytes ??= Ext4Encoding.BuildDirectoryBlocks((uint)number, directory.Parent, directory.Children!, minimumBlocks,
+                _checksums is null ? 0 : Ext4Checksums.DirentTailSize);
+            if (indexed) directory.Flags |= InodeFlagIndex;
+            if (_checksums is not null) StampDirectory(bytes, indexed, (uint)number);
             directory.Size = (ulong)bytes.Length;
             directory.Children = null; // written: let the names go
             var extents = await WriteRunsAsync(bytes, cancellationToken).ConfigureAwait(false);
-            await SetExtentTreeAsync(directory, extents, bytes.Length / BlockSize, $"directory inode {number}", cancellationToken).ConfigureAwait(false);
+            await SetExtentTreeAsync(directory, (uint)number, extents, bytes.Length / BlockSize, $"directory inode {number}", cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var shared in _xattrBlockList)
         {
             Ext4Xattrs.SetRefcount(shared.Bytes, shared.Refcount);
+            _checksums?.StampXattrBlock(shared.Bytes, shared.Block);
             _output.Position = shared.Block * BlockSize;
             await _output.WriteAsync(shared.Bytes, cancellationToken).ConfigureAwait(false);
         }
@@ -184,6 +199,35 @@ internal sealed class Ext4Writer
         await WriteInodeTablesAsync(cancellationToken).ConfigureAwait(false);
         await WriteBitmapsAndSuperblocksAsync(cancellationToken).ConfigureAwait(false);
         await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The internal journal: inode 8, a regular root-owned 0600 file of <see cref="Ext4Journal.DefaultBlocks"/>
+    /// blocks; only its superblock is written, the log space stays zero (holes).
+    /// </summary>
+    private async Task WriteJournalAsync(CancellationToken cancellationToken)
+    {
+        var blocks = Ext4Journal.DefaultBlocks(_geometry.BlocksCount);
+        if (blocks == 0) return;
+        var root = _inodes[(int)RootInode]!;
+        var journal = new Ext4Inode
+        {
+            Mode = ModeRegular | 0x180, Flags = InodeFlagExtents, Size = (ulong)blocks * BlockSize,
+            Seconds = root.Seconds, Nanoseconds = root.Nanoseconds,
+        };
+        var extents = new List<Ext4Extent>();
+        var done = 0;
+        while (done < blocks)
+        {
+            var (start, count) = Allocate(blocks - done);
+            AppendExtent(extents, new Ext4Extent((uint)done, count, start));
+            done += count;
+        }
+
+        _output.Position = extents[0].Physical * BlockSize;
+        await _output.WriteAsync(Ext4Journal.BuildSuperblock(blocks, _uuid), cancellationToken).ConfigureAwait(false);
+        await SetExtentTreeAsync(journal, JournalInode, extents, blocks, "the journal", cancellationToken).ConfigureAwait(false);
+        _inodes[(int)JournalInode] = journal;
     }
 
     /// <summary>An xattr block and the inodes naming it (h_refcount), written by <see cref="FinishAsync"/>.</summary>
@@ -254,7 +298,7 @@ internal sealed class Ext4Writer
         inode.Nanoseconds = (uint)(remainder * 100);
     }
 
-    private async Task WriteSymlinkAsync(Ext4Inode inode, FilesystemEntry entry, CancellationToken cancellationToken)
+    private async Task WriteSymlinkAsync(Ext4Inode inode, uint number, FilesystemEntry entry, CancellationToken cancellationToken)
     {
         var target = Encoding.UTF8.GetBytes(entry.LinkTarget ?? "");
         if (target.Length is 0 or >= BlockSize || target.AsSpan().Contains((byte)0))
@@ -270,11 +314,11 @@ internal sealed class Ext4Writer
         target.CopyTo(block, 0);
         inode.Flags = InodeFlagExtents;
         var extents = await WriteRunsAsync(block, cancellationToken).ConfigureAwait(false);
-        await SetExtentTreeAsync(inode, extents, 1, entry.Path, cancellationToken).ConfigureAwait(false);
+        await SetExtentTreeAsync(inode, number, extents, 1, entry.Path, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Copies a file's data in 1 MiB chunks; all-zero 4 KiB blocks become holes.</summary>
-    private async Task WriteFileDataAsync(Ext4Inode inode, FilesystemEntry entry, CancellationToken cancellationToken)
+    private async Task WriteFileDataAsync(Ext4Inode inode, uint number, FilesystemEntry entry, CancellationToken cancellationToken)
     {
         inode.Flags = InodeFlagExtents;
         inode.Size = (ulong)entry.Size;
@@ -328,7 +372,7 @@ internal sealed class Ext4Writer
         }
 
         if (dataBlocks * (BlockSize / 512) > uint.MaxValue) throw Fail(entry, "more than 2 TiB of data (huge_file is off)");
-        await SetExtentTreeAsync(inode, extents, dataBlocks, entry.Path, cancellationToken).ConfigureAwait(false);
+        await SetExtentTreeAsync(inode, number, extents, dataBlocks, entry.Path, cancellationToken).ConfigureAwait(false);
     }
 
     private static bool IsZero(byte[] buffer, int block) =>
@@ -391,51 +435,72 @@ internal sealed class Ext4Writer
     }
 
     /// <summary>
-    /// Puts the extent tree root into i_block: the extents themselves when there are at most 4 (depth 0), else up
-    /// to 4 index entries pointing at leaf blocks of 340 extents each (depth 1). Deeper trees are refused.
+    /// Puts the extent tree root into i_block: the extents themselves when there are at most 4 (depth 0), else
+    /// blocks of up to 340 entries per level (leaves of extents, then index blocks) until 4 entries remain for the
+    /// root; the root's depth is the number of block levels under it.
     /// </summary>
-    private async Task SetExtentTreeAsync(Ext4Inode inode, List<Ext4Extent> extents, long dataBlocks, string what, CancellationToken cancellationToken)
+    private async Task SetExtentTreeAsync(Ext4Inode inode, uint number, List<Ext4Extent> extents, long dataBlocks, string what, CancellationToken cancellationToken)
     {
         Array.Clear(inode.Block);
         inode.BlocksUsed = dataBlocks;
-        if (extents.Count <= ExtentsInInode)
+        var level = extents; // at depth 0 these are extents; above, (first logical block, node block) pairs in Logical/Physical
+        var depth = 0;
+        while (level.Count > ExtentsInInode)
         {
-            var root = inode.Block.AsSpan();
-            Ext4Encoding.WriteExtentHeader(root, extents.Count, ExtentsInInode, depth: 0);
-            for (var i = 0; i < extents.Count; i++)
-                Ext4Encoding.WriteExtent(root[(ExtentHeaderSize + i * ExtentEntrySize)..], extents[i]);
-            return;
+            cancellationToken.ThrowIfCancellationRequested();
+            var nodes = (level.Count + ExtentsPerBlock - 1) / ExtentsPerBlock;
+            var nodeBlocks = new byte[nodes * BlockSize];
+            for (var node = 0; node < nodes; node++)
+            {
+                var first = node * ExtentsPerBlock;
+                var count = Math.Min(ExtentsPerBlock, level.Count - first);
+                WriteNode(nodeBlocks.AsSpan(node * BlockSize, BlockSize), level, first, count, ExtentsPerBlock, depth);
+                _checksums?.StampExtentBlock(nodeBlocks.AsSpan(node * BlockSize, BlockSize), number);
+            }
+
+            var runs = await WriteRunsAsync(nodeBlocks, cancellationToken).ConfigureAwait(false);
+            var upper = new List<Ext4Extent>(nodes);
+            foreach (var run in runs)
+                for (var i = 0; i < run.Length; i++)
+                    upper.Add(new Ext4Extent(level[(int)(run.Logical + i) * ExtentsPerBlock].Logical, 1, run.Physical + i));
+            inode.BlocksUsed += nodes;
+            level = upper;
+            depth++;
+            if (depth > 5) throw new FilesystemBuildException($"ext4: '{what}' needs an extent tree deeper than 5 levels.");
         }
 
-        var leaves = (extents.Count + ExtentsPerBlock - 1) / ExtentsPerBlock;
-        if (leaves > ExtentsInInode)
-            throw new FilesystemBuildException(
-                $"'{what}' needs {extents.Count} extents; this ext4 writer supports at most {ExtentsInInode * ExtentsPerBlock} (extent tree depth 1).");
-        var leafBlocks = new byte[leaves * BlockSize];
-        for (var leaf = 0; leaf < leaves; leaf++)
-        {
-            var node = leafBlocks.AsSpan(leaf * BlockSize, BlockSize);
-            var first = leaf * ExtentsPerBlock;
-            var count = Math.Min(ExtentsPerBlock, extents.Count - first);
-            Ext4Encoding.WriteExtentHeader(node, count, ExtentsPerBlock, depth: 0);
-            for (var i = 0; i < count; i++)
-                Ext4Encoding.WriteExtent(node[(ExtentHeaderSize + i * ExtentEntrySize)..], extents[first + i]);
-        }
-
-        var runs = await WriteRunsAsync(leafBlocks, cancellationToken).ConfigureAwait(false);
-        SetIndexRoot(inode.Block, extents, runs, leaves);
-        inode.BlocksUsed = dataBlocks + leaves;
+        WriteNode(inode.Block, level, 0, level.Count, ExtentsInInode, depth);
     }
 
-    private static void SetIndexRoot(Span<byte> root, List<Ext4Extent> extents, List<Ext4Extent> runs, int leaves)
+    /// <summary>An extent tree node: the header, then leaf extents (depth 0) or index entries (depth above 0).</summary>
+    private static void WriteNode(Span<byte> node, List<Ext4Extent> entries, int first, int count, int max, int depth)
     {
-        Ext4Encoding.WriteExtentHeader(root, leaves, ExtentsInInode, depth: 1);
-        var index = 0;
-        foreach (var run in runs)
+        Ext4Encoding.WriteExtentHeader(node, count, max, depth);
+        for (var i = 0; i < count; i++)
         {
-            for (var i = 0; i < run.Length; i++, index++)
-                Ext4Encoding.WriteExtentIndex(root[(ExtentHeaderSize + index * ExtentEntrySize)..],
-                    extents[index * ExtentsPerBlock].Logical, run.Physical + i);
+            var at = node[(ExtentHeaderSize + i * ExtentEntrySize)..];
+            var entry = entries[first + i];
+            if (depth == 0) Ext4Encoding.WriteExtent(at, entry);
+            else Ext4Encoding.WriteExtentIndex(at, entry.Logical, entry.Physical);
+        }
+    }
+
+    /// <summary>
+    /// Checksums of a directory's blocks: the dx_tail of an htree's root (block 0) and index nodes (their first
+    /// entry is the fake one covering the whole block), the dirent tail of every other block.
+    /// </summary>
+    private void StampDirectory(byte[] bytes, bool indexed, uint number)
+    {
+        for (var b = 0; b < bytes.Length / BlockSize; b++)
+        {
+            var block = bytes.AsSpan(b * BlockSize, BlockSize);
+            if (indexed && b == 0)
+                _checksums!.StampIndex(block, Ext4Htree.RootIndexOffset, number);
+            else if (indexed && System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(block) == 0
+                     && System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(block[4..]) == BlockSize)
+                _checksums!.StampIndex(block, Ext4Htree.NodeIndexOffset, number);
+            else
+                _checksums!.StampLeaf(block, number);
         }
     }
 
@@ -452,6 +517,7 @@ internal sealed class Ext4Writer
             {
                 if (_inodes[first + i] is not { } inode) continue;
                 Ext4Encoding.WriteInode(table.AsSpan(i * InodeSize, InodeSize), inode);
+                _checksums?.StampInode(table.AsSpan(i * InodeSize, InodeSize), (uint)(first + i));
                 any = true;
             }
 
@@ -477,6 +543,7 @@ internal sealed class Ext4Writer
             Array.Clear(bitmap);
             SetBits(bitmap, 0, used);
             SetBits(bitmap, inGroup, BlocksPerGroup); // padding past the end of the last group
+            var blockBitmapChecksum = _checksums?.Bitmap(bitmap) ?? 0;
             _output.Position = g.BlockBitmap(group) * BlockSize;
             await _output.WriteAsync(bitmap, cancellationToken).ConfigureAwait(false);
 
@@ -494,27 +561,36 @@ internal sealed class Ext4Writer
             }
 
             SetBits(bitmap, g.InodesPerGroup, BlocksPerGroup);
+            var inodeBitmapChecksum = _checksums?.Bitmap(bitmap.AsSpan(0, g.InodesPerGroup / 8)) ?? 0;
             _output.Position = g.InodeBitmap(group) * BlockSize;
             await _output.WriteAsync(bitmap, cancellationToken).ConfigureAwait(false);
 
             descriptors[group] = new Ext4GroupDescriptor(g.BlockBitmap(group), g.InodeBitmap(group), g.InodeTable(group),
-                (int)(inGroup - used), g.InodesPerGroup - usedInodes, directories);
+                (int)(inGroup - used), g.InodesPerGroup - usedInodes, directories,
+                _checksums is null ? (ushort)0 : GroupFlagInodeTableZeroed, blockBitmapChecksum, inodeBitmapChecksum);
             freeBlocks += inGroup - used;
             freeInodes += g.InodesPerGroup - usedInodes;
         }
 
+        var journalInode = _inodes.Count > JournalInode ? _inodes[(int)JournalInode] : null;
         var fields = new Ext4SuperblockFields(g, freeBlocks, freeInodes, Timestamp: 0, _uuid, _hashSeed,
-            FeatureCompat: _anyXattrs ? CompatExtAttr : 0,
+            FeatureCompat: CompatDirIndex | (_anyXattrs ? CompatExtAttr : 0) | (journalInode is null ? 0 : CompatHasJournal),
             FeatureIncompat: IncompatFiletype | IncompatExtents,
-            FeatureRoCompat: RoCompatSparseSuper | RoCompatLargeFile | RoCompatDirNlink | RoCompatExtraIsize);
+            FeatureRoCompat: RoCompatSparseSuper | RoCompatLargeFile | RoCompatDirNlink | RoCompatExtraIsize | (_checksums is null ? 0 : RoCompatMetadataCsum),
+            Journal: journalInode);
         var gdt = new byte[g.GdtBlocks * BlockSize];
         for (var group = 0; group < g.GroupCount; group++)
+        {
             Ext4Encoding.WriteGroupDescriptor(gdt.AsSpan(group * GroupDescriptorSize), descriptors[group]);
+            _checksums?.StampGroupDescriptor(gdt.AsSpan(group * GroupDescriptorSize, GroupDescriptorSize), (uint)group);
+        }
+
         var superblock = new byte[SuperblockSize];
         for (var group = 0; group < g.GroupCount; group++)
         {
             if (!Ext4Geometry.HasSuperblock(group)) continue;
             Ext4Encoding.WriteSuperblock(superblock, fields, group);
+            if (_checksums is not null) Ext4Checksums.StampSuperblock(superblock);
             // Group 0's superblock is at byte 1024 of block 0; a backup starts its group's first block.
             _output.Position = group == 0 ? SuperblockOffset : g.GroupStart(group) * BlockSize;
             await _output.WriteAsync(superblock, cancellationToken).ConfigureAwait(false);

@@ -28,10 +28,11 @@ internal static class Entries
     public static FilesystemEntry Fifo(string path, int mode = 0x1A4) =>
         new(path, FilesystemEntryKind.Fifo, mode, 0, 0, Time, NoXattrs, null, 0, 0, 0, null);
 
-    public static async Task<BuildResult> BuildAsync(string output, IReadOnlyList<FilesystemEntry> entries, long? size = null, string key = "sha256:feedface")
+    public static async Task<BuildResult> BuildAsync(string output, IReadOnlyList<FilesystemEntry> entries, long? size = null, string key = "sha256:feedface",
+        IReadOnlyDictionary<string, string>? options = null)
     {
         var request = new BuildRequest(output, size, key, entries.Sum(e => e.Size), entries.Count,
-            new Dictionary<string, string>(), null);
+            options ?? new Dictionary<string, string>(), null);
         return await new ImageCache.Builders.Ext4.Ext4Builder().BuildAsync(request, ToAsync(entries), CancellationToken.None);
     }
 

@@ -95,7 +95,7 @@ public sealed class Ext4BuilderBuildAsyncTests(RichImage rich) : IClassFixture<R
         var result = E2fsTools.Run("dumpe2fs", "-h", rich.Image);
         Assert.True(result.ExitCode == 0, result.ToString());
         var features = Field(result.Stdout, @"Filesystem features:\s+(.*)").Split(' ', StringSplitOptions.RemoveEmptyEntries).Order();
-        Assert.Equal(["dir_nlink", "extent", "extra_isize", "filetype", "large_file", "sparse_super"], features);
+        Assert.Equal(["dir_index", "dir_nlink", "extent", "extra_isize", "filetype", "has_journal", "large_file", "metadata_csum", "sparse_super"], features);
         Assert.Equal("4096", Field(result.Stdout, @"Block size:\s+(\d+)"));
         Assert.Equal("256", Field(result.Stdout, @"Inode size:\s+(\d+)"));
     }

@@ -16,7 +16,7 @@ public sealed class Ext4EncodingTests
     public void BuildDirectoryBlocks_never_straddles_a_block_and_fills_each_block()
     {
         var children = Enumerable.Range(0, 300).Select(i => new Ext4DirectoryChild(new byte[40], (uint)(12 + i), 1)).ToList();
-        var bytes = Ext4Encoding.BuildDirectoryBlocks(12, 2, children, 1);
+        var bytes = Ext4Encoding.BuildDirectoryBlocks(12, 2, children, 1, tailBytes: 0);
         Assert.Equal(0, bytes.Length % 4096);
         var count = 0;
         for (var block = 0; block < bytes.Length; block += 4096)
