@@ -15,9 +15,11 @@ internal static class PullCommand
         var builder = new Option<string>("--builder") { Description = "The builder plugin (ext4, squashfs, …)", DefaultValueFactory = _ => "ext4" };
         var sizeMiB = new Option<long?>("--size-mib") { Description = "A fixed image size in MiB (default: fit the content)" };
         var allowSetuid = new Option<bool>("--allow-setuid") { Description = "Keep setuid/setgid bits (stripped by default)" };
+        var init = new Option<string?>("--init") { Description = "A guest init binary to copy into the image (0755, root-owned); its SHA-256 is recorded" };
+        var initPath = new Option<string?>("--init-path") { Description = "Where --init goes in the image (default /sbin/imagecache-init)" };
         var command = new Command("pull", "Fetch an image and build its sealed root-filesystem baseline (reused when already built)")
         {
-            source, platform, builder, sizeMiB, allowSetuid,
+            source, platform, builder, sizeMiB, allowSetuid, init, initPath,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -25,7 +27,8 @@ internal static class PullCommand
             var directories = PluginCatalog.DefaultDirectories(AppContext.BaseDirectory, context.Client.Layout.Root,
                 context.PluginsDirs, Environment.GetEnvironmentVariable("IMAGECACHE_PLUGINS"));
             var request = new PullRequest(parseResult.GetValue(source)!, parseResult.GetValue(platform), parseResult.GetValue(builder) ?? "ext4",
-                parseResult.GetValue(sizeMiB), parseResult.GetValue(allowSetuid), directories);
+                parseResult.GetValue(sizeMiB), parseResult.GetValue(allowSetuid), directories,
+                InitFile: parseResult.GetValue(init), InitPath: parseResult.GetValue(initPath));
             IProgress<string>? progress = context.Quiet ? null : new SyncProgress(line => environment.Error.WriteLine($"imagecache: {line}"));
             var record = await context.Client.PullAsync(request, progress, cancellationToken).ConfigureAwait(false);
             if (context.Json) context.WriteJson(JsonOutput.Record(record));

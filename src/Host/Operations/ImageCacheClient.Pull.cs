@@ -68,10 +68,13 @@ public sealed partial class ImageCacheClient
         catch (Exception e) when (e is not OperationCanceledException and not ImageCacheException) { throw Fail(e.Message, e); }
 
         var platform = new Platform(fetched.Platform.Os, fetched.Platform.Architecture, fetched.Platform.Variant);
+        var init = await GuestInit.ResolveAsync(request.InitFile, request.InitPath, cancellationToken).ConfigureAwait(false);
         var options = BuildOptions.Default with
         {
             SizeMiB = request.SizeMiB is { } size ? Prelude.Some(size) : Option<long>.None,
             AllowSetuid = request.AllowSetuid,
+            InitSha256 = init?.Sha256 ?? "",
+            InitPath = init?.ImagePath ?? BuildOptions.Default.InitPath,
         };
         var contentKey = ContentKey.Compute(fetched.ManifestDigest, platform, request.Builder, options);
         var finalPath = Layout.RootfsPath(contentKey, builderDescriptor.Extension);
@@ -109,14 +112,23 @@ public sealed partial class ImageCacheClient
             var spool = Path.Combine(temp.Directory, "data");
             Directory.CreateDirectory(spool);
             if (fetched.Layers.Count == 0) throw Fail("the image has no layers");
-            var layers = new List<Seq<LayerEntry>>(fetched.Layers.Count);
+            var layers = new List<Seq<LayerEntry>>(fetched.Layers.Count + 1);
+            var limits = request.Limits ?? ExtractionLimits.Default;
+            var budget = new ExtractionBudget(
+                limits.MaxExpandedBytes ?? (request.SizeMiB is { } pinned ? pinned * 1024 * 1024 : ExtractionLimits.DefaultMaxExpandedBytes),
+                limits.MaxEntries, limits.MaxPathDepth,
+                limits.MaxExpandedBytes is not null ? "the extraction limit" : request.SizeMiB is not null ? "the pinned --size-mib" : "the 32 GiB extraction limit");
             for (var i = 0; i < fetched.Layers.Count; i++)
             {
                 progress?.Report($"reading layer {i + 1}/{fetched.Layers.Count} {fetched.Layers[i].Digest}");
-                layers.Add(await ReadLayerAsync(blobs, fetched.Layers[i], i, spool, cancellationToken).ConfigureAwait(false));
+                layers.Add(await ReadLayerAsync(blobs, fetched.Layers[i], i, spool, budget, cancellationToken).ConfigureAwait(false));
             }
+            // The guest init goes in as one more layer, so it lands like any entry (through symlinked parents such as
+            // a merged-usr /sbin → usr/sbin, inside the image) and replaces whatever the image had there.
+            if (init is not null) layers.Add(await init.AsLayerAsync(layers.Count, spool, cancellationToken).ConfigureAwait(false));
             var tree = LayerMerge.Apply(Prelude.toSeq(layers), request.AllowSetuid ? MergeOptions.AllowSetuid : MergeOptions.Default)
                 .Match(t => t, error => throw Fail($"cannot merge the layers: {error.Message}"));
+            tree = GuestLayout.WithRuntimeDirectories(tree);
             if (tree.StrippedSetuidCount > 0)
                 progress?.Report($"stripped setuid/setgid bits from {tree.StrippedSetuidCount} entries (use --allow-setuid to keep them)");
 
@@ -220,7 +232,7 @@ public sealed partial class ImageCacheClient
     }
 
     /// <summary>Reads one layer's headers, spooling regular files' data to <c>spool/&lt;layer&gt;-&lt;entry&gt;</c> and checking the DiffID.</summary>
-    static async Task<Seq<LayerEntry>> ReadLayerAsync(OciBlobStore blobs, LayerDescriptor layer, int layerIndex, string spool, CancellationToken cancellationToken)
+    static async Task<Seq<LayerEntry>> ReadLayerAsync(OciBlobStore blobs, LayerDescriptor layer, int layerIndex, string spool, ExtractionBudget budget, CancellationToken cancellationToken)
     {
         var raw = blobs.OpenRead(layer.Digest);
         var magic = new byte[4];
@@ -242,6 +254,8 @@ public sealed partial class ImageCacheClient
             {
                 var header = entry.Header;
                 var dataRef = new DataRef(layerIndex, index);
+                if (budget.Admit(header.Name, header.Kind == TarEntryKind.RegularFile ? header.Size : 0) is { } refusal)
+                    throw Fail($"layer {layer.Digest}: {refusal}; nothing was built");
                 if (header.Kind == TarEntryKind.RegularFile && header.Size > 0)
                 {
                     await using var file = new FileStream(Path.Combine(spool, $"{layerIndex}-{index}"), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);

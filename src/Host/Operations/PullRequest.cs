@@ -7,10 +7,16 @@ namespace ImageCache.Host.Operations;
 /// <param name="SizeMiB">A fixed image size, or null for the builder's own sizing.</param>
 /// <param name="AllowSetuid">Keep setuid/setgid bits (stripped by default).</param>
 /// <param name="PluginDirectories">The folders plugins are loaded from; null for the default ones (beside the app and in the state directory).</param>
+/// <param name="InitFile">A guest init binary (host path) copied into the image, mode 0755, owner 0:0 (<c>--init</c>); its SHA-256 is recorded and keys the baseline.</param>
+/// <param name="InitPath">Where the init goes in the image (<c>--init-path</c>, absolute); null for <c>/sbin/imagecache-init</c>. Needs <paramref name="InitFile"/>.</param>
+/// <param name="Limits">Extraction limits; null for <see cref="ExtractionLimits.Default"/>.</param>
 public sealed record PullRequest(
     string Source,
     string? Platform = null,
     string Builder = "ext4",
     long? SizeMiB = null,
     bool AllowSetuid = false,
-    IReadOnlyList<string>? PluginDirectories = null);
+    IReadOnlyList<string>? PluginDirectories = null,
+    string? InitFile = null,
+    string? InitPath = null,
+    ExtractionLimits? Limits = null);
