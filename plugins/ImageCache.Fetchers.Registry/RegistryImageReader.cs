@@ -222,6 +222,24 @@ internal sealed class RegistryImageReader(RegistryReference reference, RegistryC
         }
     }
 
+    /// <summary>
+    /// Registries answer an unknown repository's manifest with MANIFEST_UNKNOWN too (distribution 2.8); its tag list
+    /// tells them apart (NAME_UNKNOWN). Any other answer, or a failure, keeps the "unknown tag" reading.
+    /// </summary>
+    async Task<bool> RepositoryIsUnknownAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await client.GetAsync(client.RepositoryUri("tags/list?n=1"), $"{Source}: tag list", null, cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode != HttpStatusCode.NotFound) return false;
+            return (await RegistryClient.ErrorAsync(response, cancellationToken).ConfigureAwait(false)).Code == "NAME_UNKNOWN";
+        }
+        catch (ImageSourceException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>An error that names what is missing: unknown repository, unknown tag or manifest, unknown blob, denied.</summary>
     async Task<ImageSourceException> FailureAsync(HttpResponseMessage response, string what, bool isManifest, CancellationToken cancellationToken)
     {
@@ -229,6 +247,8 @@ internal sealed class RegistryImageReader(RegistryReference reference, RegistryC
         var detail = code is null && message is null ? "" : $" ({$"{code} {message}".Trim()})";
         var status = (int)response.StatusCode;
         if (status == 404 && code == "NAME_UNKNOWN")
+            return new ImageSourceException($"unknown repository: {reference.Name} does not exist on {reference.Registry}{detail}");
+        if (status == 404 && isManifest && await RepositoryIsUnknownAsync(cancellationToken).ConfigureAwait(false))
             return new ImageSourceException($"unknown repository: {reference.Name} does not exist on {reference.Registry}{detail}");
         if (status == 404 && isManifest)
             return new ImageSourceException(reference.Digest is null && what.EndsWith(reference.ManifestReference, StringComparison.Ordinal)
