@@ -21,6 +21,33 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# A plain docker-registry on 127.0.0.1 for tests/Registry.Tests (IMAGECACHE_TEST_REGISTRY); tests that need auth
+# start their own. Stopped on exit, whatever happens.
+registry_dir=$(mktemp -d)
+registry_pid=
+stop_registry() {
+  if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
+  rm -rf "$registry_dir"
+}
+trap stop_registry EXIT
+if command -v docker-registry >/dev/null 2>&1; then
+  for _ in $(seq 1 50); do
+    port=$((20000 + RANDOM % 40000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+  done
+  printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s/data\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$registry_dir" "$port" >"$registry_dir/config.yml"
+  docker-registry serve "$registry_dir/config.yml" >"$registry_dir/log" 2>&1 &
+  registry_pid=$!
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+  done
+  export IMAGECACHE_TEST_REGISTRY="127.0.0.1:$port"
+else
+  echo "test.sh: docker-registry is missing; the registry tests will fail" >&2
+fi
+
 results=TestResults
 rm -rf "$results"
 status=0

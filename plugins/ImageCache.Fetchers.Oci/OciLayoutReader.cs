@@ -13,10 +13,7 @@ namespace ImageCache.Fetchers.Oci;
 internal sealed class OciLayoutReader(string layoutDir, string source, FetchRequest request)
 {
     /// <summary>Cap on manifests, indexes and configs (issue #3: 4 MiB); also on <c>index.json</c>.</summary>
-    public const long MaxJsonBytes = 4 << 20;
-
-    /// <summary>Nested indexes deeper than this are refused (a cycle of indexes cannot exist, but a long chain can).</summary>
-    const int MaxIndexDepth = 8;
+    public const long MaxJsonBytes = ImageDocuments.MaxJsonBytes;
 
     public const string SupportedLayoutVersion = "1.0.0";
 
@@ -77,7 +74,7 @@ internal sealed class OciLayoutReader(string layoutDir, string source, FetchRequ
         if (LayoutFiles.KindOf(path) == LayoutFiles.Kind.Missing)
             throw new ImageSourceException($"{source}: not an OCI image layout (no index.json)");
         var bytes = await LayoutFiles.ReadSmallAsync(path, $"{source}: index.json", MaxJsonBytes, cancellationToken).ConfigureAwait(false);
-        return ParseIndex(bytes, $"{source}: index.json", expectedMediaType: null);
+        return ImageDocuments.ParseIndex(bytes, $"{source}: index.json", expectedMediaType: null);
     }
 
     /// <summary>The entries of <c>index.json</c> that may be the image: those named <paramref name="reference"/>, or all.</summary>
@@ -106,141 +103,44 @@ internal sealed class OciLayoutReader(string layoutDir, string source, FetchRequ
     }
 
     /// <summary>
-    /// Chooses the platform manifest among <paramref name="entries"/>: the first manifest whose platform matches the
-    /// wanted one, looking into nested indexes in document order; attestation entries (<c>unknown/unknown</c>) never.
-    /// Returns the manifest and the digest of the index it was listed in (null for <c>index.json</c> itself).
+    /// Chooses the platform manifest among <paramref name="entries"/> (<see cref="PlatformSelector"/>). Returns the
+    /// manifest and the digest of the index it was listed in (null for <c>index.json</c> itself).
     /// </summary>
-    async Task<(Descriptor Manifest, string? IndexDigest)> SelectAsync(
-        IReadOnlyList<Descriptor> entries, string? indexDigest, int depth, CancellationToken cancellationToken)
-    {
-        var wanted = request.Platform ?? Platforms.Host;
-        var available = new List<string>();
-        var found = await SearchAsync(entries, indexDigest, depth, wanted, available, cancellationToken).ConfigureAwait(false);
-        if (found is { } hit) return hit;
-        var list = available.Distinct(StringComparer.Ordinal).ToList();
-        throw new ImageSourceException(
-            $"{source}: no image for platform {wanted}{(request.Platform is null ? " (the host's; choose another with --platform)" : "")}; "
-            + $"available: {(list.Count == 0 ? "none" : string.Join(", ", list))}");
-    }
-
-    async Task<(Descriptor, string?)?> SearchAsync(
-        IReadOnlyList<Descriptor> entries, string? indexDigest, int depth, PlatformSpec wanted, List<string> available, CancellationToken cancellationToken)
-    {
-        foreach (var entry in entries)
-        {
-            if (MediaTypes.IsManifest(entry.MediaType) || MediaTypes.IsSchema1(entry.MediaType))
-            {
-                if (entry.Platform is not { } platform) { available.Add("(a manifest without platform)"); continue; }
-                if (Platforms.IsUnknown(platform)) continue;
-                available.Add(platform.ToString());
-                if (Platforms.Matches(wanted, platform)) return (entry, indexDigest);
-            }
-            else if (MediaTypes.IsIndex(entry.MediaType))
-            {
-                if (entry.Platform is { } platform && (Platforms.IsUnknown(platform) || !Platforms.Matches(wanted, platform))) continue;
-                var nested = await ReadIndexBlobAsync(entry, depth, cancellationToken).ConfigureAwait(false);
-                var hit = await SearchAsync(nested, entry.Digest, depth + 1, wanted, available, cancellationToken).ConfigureAwait(false);
-                if (hit is not null) return hit;
-            }
-            // Unknown media types (artifacts, signatures) are skipped, not errors (image-index.md).
-        }
-        return null;
-    }
+    Task<(Descriptor Manifest, string? IndexDigest)> SelectAsync(
+        IReadOnlyList<Descriptor> entries, string? indexDigest, int depth, CancellationToken cancellationToken) =>
+        new PlatformSelector(source, request.Platform, ReadIndexBlobAsync).SelectAsync(entries, indexDigest, depth, cancellationToken);
 
     async Task<IReadOnlyList<Descriptor>> ReadIndexBlobAsync(Descriptor descriptor, int depth, CancellationToken cancellationToken)
     {
-        if (depth >= MaxIndexDepth)
-            throw new ImageSourceException($"{source}: indexes nested more than {MaxIndexDepth} deep (at {descriptor.Digest})");
+        if (depth >= ImageDocuments.MaxIndexDepth)
+            throw new ImageSourceException($"{source}: indexes nested more than {ImageDocuments.MaxIndexDepth} deep (at {descriptor.Digest})");
         var bytes = await ReadJsonBlobAsync(descriptor.Digest, descriptor.Size, "index", cancellationToken).ConfigureAwait(false);
-        return ParseIndex(bytes, $"{source}: index {descriptor.Digest}", descriptor.MediaType);
-    }
-
-    IReadOnlyList<Descriptor> ParseIndex(byte[] bytes, string what, string? expectedMediaType)
-    {
-        using var document = Json.Parse(bytes, what);
-        var root = document.RootElement;
-        CheckSchema(root, what);
-        var mediaType = Json.String(root, "mediaType");
-        if (mediaType is not null && (expectedMediaType is null ? !MediaTypes.IsIndex(mediaType) : mediaType != expectedMediaType))
-            throw new ImageSourceException($"{what}: media type mismatch: the descriptor says {expectedMediaType ?? "an index"}, the content says {Digests.Printable(mediaType)}");
-        if (Json.Property(root, "manifests", JsonValueKind.Array) is not { } manifests)
-        {
-            // `"manifests": null` was written by `docker save IMAGE@DIGEST` (moby#47210): an empty index, not a crash.
-            if (root.TryGetProperty("manifests", out var m) && m.ValueKind == JsonValueKind.Null) return [];
-            if (root.TryGetProperty("layers", out _))
-                throw new ImageSourceException($"{what}: media type mismatch: the descriptor says {expectedMediaType ?? "an index"}, the content is a manifest");
-            throw new ImageSourceException($"{what} has no manifests array");
-        }
-        return [.. manifests.EnumerateArray().Select((e, i) => Descriptor.Parse(e, $"{what}: manifests[{i}]"))];
-    }
-
-    void CheckSchema(JsonElement root, string what)
-    {
-        var schema = Json.Int64(root, "schemaVersion");
-        if (schema == 1 || MediaTypes.IsSchema1(Json.String(root, "mediaType")))
-            throw new ImageSourceException(
-                $"{what} is a Docker schema 1 manifest, which is not supported (deprecated since 2017); convert the image to a schema 2 or OCI manifest first");
-        if (schema != 2)
-            throw new ImageSourceException($"{what}: unsupported schemaVersion {(schema?.ToString() ?? "(none)")} (expected 2)");
+        return ImageDocuments.ParseIndex(bytes, $"{source}: index {descriptor.Digest}", descriptor.MediaType);
     }
 
     /// <summary>For <c>PATH@DIGEST</c> naming a blob that index.json does not list (e.g. a platform manifest): its media type from its content.</summary>
     async Task<Descriptor> DescribeBlobAsync(string digest, CancellationToken cancellationToken)
     {
         var bytes = await ReadJsonBlobAsync(digest, null, "manifest", cancellationToken).ConfigureAwait(false);
-        using var document = Json.Parse(bytes, $"{source}: manifest {digest}");
-        var root = document.RootElement;
-        CheckSchema(root, $"{source}: manifest {digest}");
-        var mediaType = Json.String(root, "mediaType")
-            ?? (root.TryGetProperty("manifests", out _) ? MediaTypes.OciIndex : MediaTypes.OciManifest);
+        var mediaType = ImageDocuments.SniffMediaType(bytes, $"{source}: manifest {digest}");
         if (!MediaTypes.IsIndex(mediaType) && !MediaTypes.IsManifest(mediaType))
             throw new ImageSourceException($"{source}: {digest} is not an image manifest or index (media type {Digests.Printable(mediaType)})");
-        return new Descriptor(mediaType, digest, bytes.Length, null, null, false);
+        return new Descriptor(mediaType, digest, bytes.Length, null, null, []);
     }
 
     async Task<FetchedImage> FetchManifestAsync(Descriptor manifest, string? indexDigest, CancellationToken cancellationToken)
     {
         var what = $"{source}: manifest {manifest.Digest}";
         if (MediaTypes.IsSchema1(manifest.MediaType))
-            throw new ImageSourceException(
-                $"{what} is a Docker schema 1 manifest, which is not supported (deprecated since 2017); convert the image to a schema 2 or OCI manifest first");
+            throw new ImageSourceException(ImageDocuments.Schema1Message(what));
         if (!MediaTypes.IsManifest(manifest.MediaType))
             throw new ImageSourceException($"{what}: unsupported media type {Digests.Printable(manifest.MediaType)}");
 
         var bytes = await ReadJsonBlobAsync(manifest.Digest, manifest.Size, "manifest", cancellationToken).ConfigureAwait(false);
-        Descriptor config;
-        List<Descriptor> layers;
-        using (var document = Json.Parse(bytes, what))
-        {
-            var root = document.RootElement;
-            CheckSchema(root, what);
-            var mediaType = Json.String(root, "mediaType");
-            if (root.TryGetProperty("manifests", out _) || (mediaType is not null && mediaType != manifest.MediaType))
-                throw new ImageSourceException(
-                    $"{what}: media type mismatch: the descriptor says {manifest.MediaType}, the content says {Digests.Printable(mediaType ?? "an index")}");
-            if (Json.Property(root, "config", JsonValueKind.Object) is not { } configElement)
-                throw new ImageSourceException($"{what} has no config");
-            config = Descriptor.Parse(configElement, $"{what}: config");
-            if (!MediaTypes.IsConfig(config.MediaType))
-                throw new ImageSourceException(
-                    $"{what} is an artifact, not a container image (config media type {Digests.Printable(config.MediaType)})");
-            if (Json.Property(root, "layers", JsonValueKind.Array) is not { } layersElement)
-                throw new ImageSourceException($"{what} has no layers array");
-            layers = [.. layersElement.EnumerateArray().Select((e, i) => Descriptor.Parse(e, $"{what}: layers[{i}]"))];
-            foreach (var (layer, i) in layers.Select((l, i) => (l, i)))
-            {
-                if (!MediaTypes.IsLayer(layer.MediaType))
-                    throw new ImageSourceException($"{what}: layers[{i}] has an unsupported media type {Digests.Printable(layer.MediaType)}");
-            }
-        }
-
-        var (platform, diffIds) = await ReadConfigAsync(config, layers.Count, cancellationToken).ConfigureAwait(false);
-        if (request.Platform is { } wanted
-            && (wanted.Os != platform.Os || wanted.Architecture != platform.Architecture))
-            throw new ImageSourceException($"{source}: the image is for {platform}, not the requested {wanted}");
-        if (platform.Variant.Length == 0 && manifest.Platform is { Variant.Length: > 0 } listed
-            && listed.Os == platform.Os && listed.Architecture == platform.Architecture)
-            platform = platform with { Variant = listed.Variant };
+        var (config, layers) = ImageDocuments.ParseManifest(bytes, what, manifest.MediaType);
+        var configBytes = await ReadJsonBlobAsync(config.Digest, config.Size, "config", cancellationToken).ConfigureAwait(false);
+        var (platform, diffIds) = ImageDocuments.ParseConfig(configBytes, $"{source}: config {config.Digest}", layers.Count);
+        platform = ImageDocuments.CheckPlatform(platform, request.Platform, manifest.Platform, source);
 
         var result = new List<LayerDescriptor>(layers.Count);
         for (var i = 0; i < layers.Count; i++)
@@ -250,39 +150,6 @@ internal sealed class OciLayoutReader(string layoutDir, string source, FetchRequ
         }
 
         return new FetchedImage($"{source}@{manifest.Digest}", manifest.Digest, indexDigest, platform, config.Digest, result);
-    }
-
-    async Task<(PlatformSpec Platform, IReadOnlyList<string> DiffIds)> ReadConfigAsync(Descriptor config, int layerCount, CancellationToken cancellationToken)
-    {
-        var what = $"{source}: config {config.Digest}";
-        var bytes = await ReadJsonBlobAsync(config.Digest, config.Size, "config", cancellationToken).ConfigureAwait(false);
-        using var document = Json.Parse(bytes, what);
-        var root = document.RootElement;
-        if (Json.Property(root, "rootfs", JsonValueKind.Object) is not { } rootfs)
-            throw new ImageSourceException($"{what} has no rootfs");
-        var type = Json.String(rootfs, "type");
-        if (type != "layers")
-            throw new ImageSourceException($"{what}: rootfs.type is '{Digests.Printable(type ?? "(none)")}', expected 'layers'");
-        if (Json.Property(rootfs, "diff_ids", JsonValueKind.Array) is not { } diffIdsElement)
-        {
-            if (layerCount == 0) return (PlatformOf(root, what), []);
-            throw new ImageSourceException($"{what} has no rootfs.diff_ids");
-        }
-        var diffIds = diffIdsElement.EnumerateArray()
-            .Select((e, i) => Digests.Require(e.ValueKind == JsonValueKind.String ? e.GetString() : null, $"{what}: rootfs.diff_ids[{i}]"))
-            .ToList();
-        if (diffIds.Count != layerCount)
-            throw new ImageSourceException($"{what}: rootfs.diff_ids has {diffIds.Count} entries but the manifest has {layerCount} layers");
-        return (PlatformOf(root, what), diffIds);
-    }
-
-    static PlatformSpec PlatformOf(JsonElement root, string what)
-    {
-        var os = Json.String(root, "os");
-        var architecture = Json.String(root, "architecture");
-        if (string.IsNullOrEmpty(os) || string.IsNullOrEmpty(architecture))
-            throw new ImageSourceException($"{what} does not state its os and architecture");
-        return new PlatformSpec(os, architecture, Json.String(root, "variant") ?? "");
     }
 
     /// <summary>

@@ -26,11 +26,7 @@ public sealed partial class ImageCacheClient
     {
         ArgumentNullException.ThrowIfNull(request);
         var source = request.Source.Trim();
-        var colon = source.IndexOf(':', StringComparison.Ordinal);
-        if (colon <= 0 || source.StartsWith("docker://", StringComparison.Ordinal) || source[..colon].Contains('/', StringComparison.Ordinal) || source[..colon].Contains('.', StringComparison.Ordinal))
-            throw Fail($"registry pulls are not implemented yet; use oci:DIR:REF, oci-archive:FILE or docker-archive:FILE:REF (got '{source}')");
-        var transport = source[..colon];
-        var location = source[(colon + 1)..];
+        if (source.Length == 0) throw Fail("no source given");
 
         PlatformSpec? platformSpec = null;
         if (!string.IsNullOrWhiteSpace(request.Platform))
@@ -46,6 +42,7 @@ public sealed partial class ImageCacheClient
         using var provider = services.BuildServiceProvider();
         var registry = provider.GetRequiredService<PluginRegistry>();
 
+        var (transport, location) = SplitSource(source, registry);
         IImageFetcher fetcher;
         IFilesystemBuilder builder;
         BuilderDescriptor builderDescriptor;
@@ -63,7 +60,7 @@ public sealed partial class ImageCacheClient
         FetchedImage fetched;
         try
         {
-            fetched = await fetcher.FetchAsync(new FetchRequest(location, platformSpec, blobs, false, null), cancellationToken).ConfigureAwait(false);
+            fetched = await fetcher.FetchAsync(new FetchRequest(location, platformSpec, blobs, request.Insecure, null), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException and not ImageCacheException) { throw Fail(e.Message, e); }
 
@@ -325,5 +322,22 @@ public sealed partial class ImageCacheClient
             yield return new FilesystemEntry(entry.Path == PathRules.Root ? "" : entry.Path, kind, entry.Mode, entry.Uid, entry.Gid, entry.ModifiedTime, xattrs,
                 entry.LinkTarget.Length > 0 ? entry.LinkTarget : null, (int)entry.DeviceMajor, (int)entry.DeviceMinor, entry.Size, open);
         }
+    }
+
+    /// <summary>The registry transport: <c>docker://REF</c>, and any source whose prefix is not a known transport (DESIGN §8).</summary>
+    public const string RegistryTransport = "docker";
+
+    /// <summary>
+    /// Splits SOURCE into (transport, location): <c>docker://REF</c> → (docker, REF); <c>NAME:REST</c> where NAME is a
+    /// loaded fetcher's transport → (NAME, REST); anything else is a bare registry reference (<c>busybox</c>,
+    /// <c>busybox:1.36</c>, <c>localhost:5000/x</c>) → (docker, SOURCE).
+    /// </summary>
+    static (string Transport, string Location) SplitSource(string source, PluginRegistry registry)
+    {
+        if (source.StartsWith("docker://", StringComparison.Ordinal)) return (RegistryTransport, source["docker://".Length..]);
+        var colon = source.IndexOf(':', StringComparison.Ordinal);
+        if (colon > 0 && source[..colon] is var prefix && prefix != RegistryTransport && registry.FindFetcher(prefix) is not null)
+            return (prefix, source[(colon + 1)..]);
+        return (RegistryTransport, source);
     }
 }

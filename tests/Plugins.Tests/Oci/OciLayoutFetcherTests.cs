@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using ImageCache.Contracts;
 using ImageCache.Fetchers.Oci;
+using ImageCache.Fetchers.Shared;
 using ImageCache.Host.Blobs;
 using Xunit;
 

@@ -1,4 +1,4 @@
-namespace ImageCache.Fetchers.Oci;
+namespace ImageCache.Fetchers.Shared;
 
 /// <summary>The media types the fetchers understand (oci-rules §3.4, §3.5; image-spec media-types.md).</summary>
 internal static class MediaTypes

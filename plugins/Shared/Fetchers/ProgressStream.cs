@@ -1,6 +1,6 @@
 using ImageCache.Contracts;
 
-namespace ImageCache.Fetchers.Oci;
+namespace ImageCache.Fetchers.Shared;
 
 /// <summary>A read-only pass-through that reports the bytes read so far as <see cref="TransferProgress"/>.</summary>
 internal sealed class ProgressStream(Stream inner, string digest, long? total, IProgress<TransferProgress>? progress) : Stream

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using ImageCache.Contracts;
 
-namespace ImageCache.Fetchers.Oci;
+namespace ImageCache.Fetchers.Shared;
 
 /// <summary>Platform defaults and matching (oci-rules §3.4: Go GOOS/GOARCH names, variant rules, first match wins).</summary>
 internal static class Platforms

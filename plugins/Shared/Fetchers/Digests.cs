@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using ImageCache.Contracts;
 
-namespace ImageCache.Fetchers.Oci;
+namespace ImageCache.Fetchers.Shared;
 
 /// <summary>Digest checks the fetchers need before a digest becomes a path or is trusted (image-spec descriptor.md).</summary>
 internal static class Digests

@@ -1,0 +1,38 @@
+using System.Text.Json;
+using ImageCache.Contracts;
+
+namespace ImageCache.Fetchers.Shared;
+
+/// <summary>Tolerant accessors: a field of the wrong JSON kind reads as absent, so the caller reports it clearly.</summary>
+internal static class Json
+{
+    public static string? String(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
+            ? v.GetString() : null;
+
+    public static long? Int64(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number
+        && v.TryGetInt64(out var n) ? n : null;
+
+    public static JsonElement? Property(JsonElement element, string name, JsonValueKind kind) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var v) && v.ValueKind == kind ? v : null;
+
+    /// <summary>Parses JSON, turning a syntax error into a one-line <see cref="ImageSourceException"/>.</summary>
+    public static JsonDocument Parse(byte[] bytes, string what)
+    {
+        try
+        {
+            var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 64 });
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                document.Dispose();
+                throw new ImageSourceException($"{what} is not a JSON object");
+            }
+            return document;
+        }
+        catch (JsonException e)
+        {
+            throw new ImageSourceException($"{what} is not valid JSON: {Digests.Printable(e.Message)}", e);
+        }
+    }
+}

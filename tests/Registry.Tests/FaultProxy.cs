@@ -1,0 +1,149 @@
+using System.Collections.Concurrent;
+using System.Net;
+
+namespace ImageCache.Registry.Tests;
+
+/// <summary>A request the proxy saw.</summary>
+internal sealed record ProxiedRequest(int Number, string Method, string Path, string? Range, bool HasAuthorization);
+
+/// <summary>What the proxy does to one request instead of (or while) passing it on.</summary>
+internal abstract record Fault
+{
+    /// <summary>Answer with this status (and headers) without asking the registry.</summary>
+    public sealed record Respond(int Status, IReadOnlyDictionary<string, string>? Headers = null, string Body = "") : Fault;
+
+    /// <summary>Pass the response on, but cut the connection after this many body bytes.</summary>
+    public sealed record CutAfter(long Bytes) : Fault;
+
+    /// <summary>Pass the response on with the byte at this offset flipped.</summary>
+    public sealed record CorruptByte(long Offset) : Fault;
+
+    /// <summary>Replace the body and Content-Type (the registry's other headers kept, Docker-Content-Digest dropped unless given).</summary>
+    public sealed record ReplaceBody(byte[] Body, string ContentType, string? DockerContentDigest = null) : Fault;
+}
+
+/// <summary>
+/// A fault-injecting HTTP proxy on 127.0.0.1 in front of a real registry (HttpListener, no Kestrel): forwards every GET
+/// and HEAD, logs it, and applies <see cref="Faults"/> — 429 with Retry-After, 500s, connections cut mid-blob, corrupted
+/// bytes, replaced bodies. Stopped on Dispose.
+/// </summary>
+internal sealed class FaultProxy : IDisposable
+{
+    static readonly HashSet<string> HopHeaders = new(StringComparer.OrdinalIgnoreCase)
+        { "Transfer-Encoding", "Connection", "Content-Length", "Keep-Alive", "Date", "Server", "Content-Type" };
+
+    readonly HttpListener listener = new();
+    readonly HttpClient upstream = new(new SocketsHttpHandler { AllowAutoRedirect = false, AutomaticDecompression = DecompressionMethods.None });
+    readonly string upstreamAddress;
+    readonly Task loop;
+    int counter;
+
+    public FaultProxy(string upstreamAddress)
+    {
+        this.upstreamAddress = upstreamAddress;
+        var port = RegistryServer.FreePort();
+        Address = $"127.0.0.1:{port}";
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        loop = Task.Run(AcceptAsync);
+    }
+
+    /// <summary><c>127.0.0.1:PORT</c> of the proxy.</summary>
+    public string Address { get; }
+
+    /// <summary>Decides the fault for a request (null: pass it on untouched).</summary>
+    public Func<ProxiedRequest, Fault?> Faults { get; set; } = _ => null;
+
+    /// <summary>Every request seen, in arrival order.</summary>
+    public ConcurrentQueue<ProxiedRequest> Requests { get; } = new();
+
+    public IEnumerable<ProxiedRequest> BlobRequests => Requests.Where(r => r.Path.Contains("/blobs/sha256:", StringComparison.Ordinal));
+
+    async Task AcceptAsync()
+    {
+        while (listener.IsListening)
+        {
+            HttpListenerContext context;
+            try { context = await listener.GetContextAsync(); }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException) { return; }
+            _ = Task.Run(() => HandleAsync(context));
+        }
+    }
+
+    async Task HandleAsync(HttpListenerContext context)
+    {
+        var incoming = context.Request;
+        var response = context.Response;
+        try
+        {
+            var seen = new ProxiedRequest(Interlocked.Increment(ref counter), incoming.HttpMethod, incoming.Url!.PathAndQuery,
+                incoming.Headers["Range"], incoming.Headers["Authorization"] is not null);
+            Requests.Enqueue(seen);
+            var fault = Faults(seen);
+            if (fault is Fault.Respond respond)
+            {
+                response.StatusCode = respond.Status;
+                foreach (var (name, value) in respond.Headers ?? new Dictionary<string, string>()) response.Headers[name] = value;
+                var body = System.Text.Encoding.UTF8.GetBytes(respond.Body);
+                response.ContentLength64 = body.Length;
+                await response.OutputStream.WriteAsync(body);
+                response.Close();
+                return;
+            }
+
+            using var request = new HttpRequestMessage(new HttpMethod(incoming.HttpMethod), $"http://{upstreamAddress}{incoming.Url.PathAndQuery}");
+            foreach (var name in new[] { "Accept", "Authorization", "Range" })
+                if (incoming.Headers.GetValues(name) is { } values) request.Headers.TryAddWithoutValidation(name, values);
+            using var answer = await upstream.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            response.StatusCode = (int)answer.StatusCode;
+            foreach (var header in answer.Headers.Concat(answer.Content.Headers))
+            {
+                if (HopHeaders.Contains(header.Key)) continue;
+                if (fault is Fault.ReplaceBody && header.Key.Equals("Docker-Content-Digest", StringComparison.OrdinalIgnoreCase)) continue;
+                response.Headers[header.Key] = string.Join(", ", header.Value);
+            }
+            if (fault is Fault.ReplaceBody replace)
+            {
+                response.ContentType = replace.ContentType;
+                if (replace.DockerContentDigest is not null) response.Headers["Docker-Content-Digest"] = replace.DockerContentDigest;
+                response.ContentLength64 = replace.Body.Length;
+                await response.OutputStream.WriteAsync(replace.Body);
+                response.Close();
+                return;
+            }
+            if (answer.Content.Headers.ContentType is { } type) response.ContentType = type.ToString();
+            if (answer.Content.Headers.ContentLength is { } length) response.ContentLength64 = length;
+            await using var body2 = await answer.Content.ReadAsStreamAsync();
+            var buffer = new byte[8192];
+            long sent = 0;
+            int read;
+            while ((read = await body2.ReadAsync(buffer)) > 0)
+            {
+                if (fault is Fault.CorruptByte corrupt && corrupt.Offset >= sent && corrupt.Offset < sent + read)
+                    buffer[corrupt.Offset - sent] ^= 0xFF;
+                if (fault is Fault.CutAfter cut && sent + read > cut.Bytes)
+                {
+                    await response.OutputStream.WriteAsync(buffer.AsMemory(0, (int)(cut.Bytes - sent)));
+                    await response.OutputStream.FlushAsync();
+                    response.Abort();
+                    return;
+                }
+                await response.OutputStream.WriteAsync(buffer.AsMemory(0, read));
+                sent += read;
+            }
+            response.Close();
+        }
+        catch (Exception e) when (e is HttpListenerException or IOException or HttpRequestException or ObjectDisposedException or InvalidOperationException)
+        {
+            try { response.Abort(); } catch (ObjectDisposedException) { }
+        }
+    }
+
+    public void Dispose()
+    {
+        listener.Stop();
+        listener.Close();
+        try { loop.Wait(TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
+        upstream.Dispose();
+    }
+}
