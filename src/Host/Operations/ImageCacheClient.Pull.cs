@@ -59,6 +59,7 @@ public sealed partial class ImageCacheClient
 
         Store.EnsureDirectories();
         var blobs = new OciBlobStore(Layout);
+        using var blobsInUse = await HoldBlobsForPullAsync(cancellationToken).ConfigureAwait(false); // until the record is written: prune collects no blobs meanwhile
         progress?.Report($"fetching {source}");
         FetchedImage fetched;
         try
@@ -66,6 +67,7 @@ public sealed partial class ImageCacheClient
             fetched = await fetcher.FetchAsync(new FetchRequest(location, platformSpec, blobs, false, null), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException and not ImageCacheException) { throw Fail(e.Message, e); }
+        await RecordInLayoutAsync(blobs, fetched, transport, location, cancellationToken).ConfigureAwait(false);
 
         var platform = new Platform(fetched.Platform.Os, fetched.Platform.Architecture, fetched.Platform.Variant);
         var options = BuildOptions.Default with
