@@ -34,9 +34,16 @@ internal static class Tree
                 if (firstByInode.TryGetValue(inode, out var first)) extra += $" hardlink-of={first}";
                 else firstByInode[inode] = path;
             }
-            var time = withTimes && type != "l" ? $" mtime={mtime}" : "";
+            var time = withTimes && type != "l" ? $" mtime={HundredNanoseconds(mtime)}" : "";
             lines.Add($"/{path} {type} {mode} {uid}:{gid}{time} {extra} xattrs[{Native.Xattrs(full)}]");
         }
         return lines;
+    }
+
+    /// <summary>find prints nanoseconds; image times are kept at .NET's 100 ns precision, so compare at that precision.</summary>
+    static string HundredNanoseconds(string mtime)
+    {
+        var dot = mtime.IndexOf('.');
+        return dot < 0 || mtime.Length - dot - 1 <= 7 ? mtime : mtime[..(dot + 8)];
     }
 }
