@@ -33,12 +33,16 @@ public sealed class ArchiveSourcesTests : IDisposable
         var fromOciArchive = await sandbox.PullAsync($"oci-archive:{ociArchive}:v1");
         var fromDockerArchive = await sandbox.PullAsync($"docker-archive:{dockerArchive}:example.com/app:v1");
         var fromGzipped = await sandbox.PullAsync($"docker-archive:{gzipped}");
+        var gzippedOci = sandbox.Sub("image.oci.tar.gz");
+        await Tools.RunAsync("sh", "-c", $"gzip -c '{ociArchive}' > '{gzippedOci}'");
+        var fromGzippedOci = await sandbox.PullAsync($"oci-archive:{gzippedOci}:v1");
 
         // An OCI archive copied with --preserve-digests is the layout itself: the same manifest and layers. A docker
         // archive has no manifest of its own (one is synthesised) and skopeo stores its layers uncompressed, so its
         // layer digests are the diff_ids; the uncompressed digests agree everywhere.
         Assert.Equal(fromLayout.Digest, fromOciArchive.Digest);
         Assert.Equal(fromLayout.LayerDigests, fromOciArchive.LayerDigests);
+        Assert.Equal(fromLayout.Digest, fromGzippedOci.Digest);
         Assert.Equal(fromDockerArchive.Digest, fromGzipped.Digest);
         var diffIds = DiffIds(fromLayout);
         Assert.Equal(2, diffIds.Count);
