@@ -1,4 +1,3 @@
-using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
@@ -13,11 +12,15 @@ namespace ImageCache.Fetchers.Oci;
 /// registry manifest).
 /// </summary>
 /// <remarks>
-/// <para>Two streaming passes over the tar: the first indexes entry names and types and reads <c>manifest.json</c>; the
-/// second copies only the entries the chosen image names into <paramref name="tempDir"/> (private, deleted by the
-/// caller), hashing them while they are written. Nothing is stored until every check has passed.</para>
+/// <para>The archive is not unpacked (<see cref="ArchiveIndex"/>): one pass indexes its members, then <c>manifest.json</c>
+/// and the members the chosen image names are read in place (a plain tar) or, for a gzipped archive, spooled in one
+/// more pass into <paramref name="tempDir"/> (private, deleted by the caller). Nothing is stored until every check
+/// has passed.</para>
+/// <para>Classic <c>docker save</c> writes a layer shared with an earlier image as <c>ID/layer.tar</c>, a symlink to
+/// the other layer's member; such links are followed inside the archive. Docker 25+ archives are also OCI layouts
+/// whose <c>manifest.json</c> paths point into <c>blobs/</c>; their content must match the digest in the name.</para>
 /// <para>Hostile archives: a <c>Config</c>/<c>Layers</c> path that is absolute, has a <c>..</c> component, is not in the
-/// tar, is a link or any other non-regular entry, or appears twice, is refused. Other entries are never extracted.</para>
+/// tar, is a link leaving the archive or any other non-regular entry, or appears twice, is refused.</para>
 /// <para>Layers: compression is sniffed (gzip <c>1f 8b</c>, zstd <c>28 b5 2f fd</c>, else tar) and sets the media type.
 /// The uncompressed digest is checked against <c>rootfs.diff_ids</c> for tar and gzip layers; zstd layers are stored
 /// as they are (no zstd decompressor is available to a contract-only plugin), with their diff_id taken from the config.</para>
@@ -31,40 +34,37 @@ internal sealed class DockerArchiveReader(string archive, string tempDir, string
 
     sealed record ImageEntry(int Index, string Config, IReadOnlyList<string> Layers, IReadOnlyList<string> RepoTags);
 
-    sealed record Extracted(string File, string Digest, long Size, string MediaType);
+    /// <summary>A member the image needs: its name in the archive (links are followed when it is opened), digest, size and media type.</summary>
+    sealed record Extracted(string Member, string Digest, long Size, string MediaType);
 
     sealed record Prepared(ImageEntry Image, byte[] Config, string ConfigDigest, PlatformSpec Platform,
         IReadOnlyList<(Extracted Blob, string DiffId)> Layers, byte[] Manifest, string ManifestDigest);
 
-    readonly Dictionary<string, TarEntryType> _types = new(StringComparer.Ordinal);
-    readonly HashSet<string> _duplicates = new(StringComparer.Ordinal);
+    ArchiveIndex? _archive;
     readonly Dictionary<string, Extracted> _extracted = new(StringComparer.Ordinal);
     readonly Dictionary<string, string> _checkedDiffIds = new(StringComparer.Ordinal);
 
+    ArchiveIndex Archive => _archive ?? throw new InvalidOperationException("the archive is not indexed yet");
+
     public async Task<FetchedImage> FetchAsync(string? reference, string? digest, CancellationToken cancellationToken)
     {
-        if (Directory.Exists(archive)) throw new ImageSourceException($"{source}: is a directory, not an archive");
-        if (!File.Exists(archive)) throw new ImageSourceException($"{source}: no such file");
-
-        byte[]? manifestJson = null;
-        await ReadTarAsync(async (name, entry) =>
-        {
-            if (!_types.TryAdd(name, entry.EntryType)) _duplicates.Add(name);
-            if (name == ManifestJson && IsRegular(entry.EntryType) && manifestJson is null && entry.DataStream is { } data)
-                manifestJson = await LayoutFiles.ReadBoundedAsync(data, $"{source}: {ManifestJson}", OciLayoutReader.MaxJsonBytes, cancellationToken).ConfigureAwait(false);
-        }, cancellationToken).ConfigureAwait(false);
-
-        if (!_types.TryGetValue(ManifestJson, out var manifestType))
+        _archive = await ArchiveIndex.OpenAsync(archive, source, tempDir, cancellationToken).ConfigureAwait(false);
+        if (_archive.KindOf(ManifestJson) == LayoutFiles.Kind.Missing)
             throw new ImageSourceException($"{source}: not a docker save archive (no {ManifestJson})");
-        if (!IsRegular(manifestType)) throw new ImageSourceException($"{source}: {ManifestJson} is not a regular file ({manifestType})");
-        if (_duplicates.Contains(ManifestJson)) throw new ImageSourceException($"{source}: the archive holds {ManifestJson} twice");
+        var manifestJson = await _archive.ReadSmallAsync(ManifestJson, $"{source}: {ManifestJson}", OciLayoutReader.MaxJsonBytes, cancellationToken).ConfigureAwait(false);
 
-        var images = ParseManifestJson(manifestJson ?? []);
+        var images = ParseManifestJson(manifestJson);
         var candidates = digest is not null ? images : [Choose(images, reference)];
 
-        var needed = candidates.SelectMany(i => i.Layers.Prepend(i.Config)).ToHashSet(StringComparer.Ordinal);
-        foreach (var path in needed) CheckEntry(path);
-        await ExtractAsync(needed, cancellationToken).ConfigureAwait(false);
+        var needed = candidates.SelectMany(i => i.Layers.Prepend(i.Config)).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var path in needed)
+        {
+            if (_archive.KindOf(path) == LayoutFiles.Kind.Missing && !_archive.Names.Contains(path))
+                throw new ImageSourceException($"{source}: '{Digests.Printable(path)}' named in {ManifestJson} is missing from the archive");
+            _archive.Resolve(path, path);
+        }
+        await _archive.PrefetchAsync(needed, cancellationToken).ConfigureAwait(false);
+        foreach (var path in needed) await HashMemberAsync(path, cancellationToken).ConfigureAwait(false);
 
         Prepared? chosen = null;
         foreach (var image in candidates)
@@ -86,13 +86,8 @@ internal sealed class DockerArchiveReader(string archive, string tempDir, string
         return await StoreAsync(chosen, cancellationToken).ConfigureAwait(false);
     }
 
-    static bool IsRegular(TarEntryType type) => type is TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile;
-
     /// <summary>Strips <c>./</c> prefixes and empty components, the way tar writers differ.</summary>
     static string Normalise(string name) => string.Join('/', name.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(p => p != "."));
-
-    Task ReadTarAsync(Func<string, TarEntry, Task> onEntry, CancellationToken cancellationToken) =>
-        ArchiveTar.ReadAsync(archive, source, entry => onEntry(Normalise(entry.Name), entry), cancellationToken);
 
     List<ImageEntry> ParseManifestJson(byte[] bytes)
     {
@@ -133,18 +128,6 @@ internal sealed class DockerArchiveReader(string archive, string tempDir, string
         return normal;
     }
 
-    void CheckEntry(string path)
-    {
-        if (!_types.TryGetValue(path, out var type))
-            throw new ImageSourceException($"{source}: '{Digests.Printable(path)}' named in {ManifestJson} is missing from the archive");
-        if (type is TarEntryType.SymbolicLink or TarEntryType.HardLink)
-            throw new ImageSourceException($"{source}: refusing '{Digests.Printable(path)}' named in {ManifestJson}: it is a link in the archive");
-        if (!IsRegular(type))
-            throw new ImageSourceException($"{source}: refusing '{Digests.Printable(path)}' named in {ManifestJson}: not a regular file ({type})");
-        if (_duplicates.Contains(path))
-            throw new ImageSourceException($"{source}: the archive holds '{Digests.Printable(path)}' twice");
-    }
-
     ImageEntry Choose(List<ImageEntry> images, string? reference)
     {
         if (reference is null)
@@ -182,46 +165,29 @@ internal sealed class DockerArchiveReader(string archive, string tempDir, string
         return r.IndexOf(':', lastSlash + 1) < 0 ? r + ":latest" : r;
     }
 
-    /// <summary>Second pass: copies the needed entries to private files, hashing them and sniffing their compression.</summary>
-    async Task ExtractAsync(HashSet<string> needed, CancellationToken cancellationToken)
+    /// <summary>Hashes a needed member where it lies (no copy) and sniffs its compression.</summary>
+    async Task HashMemberAsync(string name, CancellationToken cancellationToken)
     {
-        await ReadTarAsync(async (name, entry) =>
+        if (_extracted.ContainsKey(name)) return;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var head = new byte[4];
+        var headLength = 0;
+        long size = 0;
+        await using (var data = await Archive.OpenAsync(name, name, cancellationToken).ConfigureAwait(false))
         {
-            if (!needed.Contains(name) || _extracted.ContainsKey(name) || !IsRegular(entry.EntryType)) return;
-            var file = Path.Combine(tempDir, _extracted.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var head = new byte[4];
-            var headLength = 0;
-            long size = 0;
-            await using (var output = new FileStream(file, new FileStreamOptions
+            var buffer = new byte[1 << 17];
+            int read;
+            while ((read = await data.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 1 << 17, Options = FileOptions.Asynchronous,
-            }))
-            {
-                if (entry.DataStream is { } data)
-                {
-                    var buffer = new byte[1 << 17];
-                    int read;
-                    while ((read = await data.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-                    {
-                        for (var i = 0; headLength < head.Length && i < read; i++) head[headLength++] = buffer[i];
-                        hash.AppendData(buffer, 0, read);
-                        await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                        size += read;
-                    }
-                }
+                for (var i = 0; headLength < head.Length && i < read; i++) head[headLength++] = buffer[i];
+                hash.AppendData(buffer, 0, read);
+                size += read;
             }
-            var mediaType = headLength >= 2 && head[0] == 0x1f && head[1] == 0x8b ? GzipLayer
-                : headLength == 4 && head is [0x28, 0xb5, 0x2f, 0xfd] ? ZstdLayer
-                : TarLayer;
-            _extracted[name] = new Extracted(file, "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset()), size, mediaType);
-        }, cancellationToken).ConfigureAwait(false);
-
-        foreach (var path in needed)
-        {
-            if (!_extracted.ContainsKey(path))
-                throw new ImageSourceException($"{source}: '{Digests.Printable(path)}' named in {ManifestJson} could not be read from the archive");
         }
+        var mediaType = headLength >= 2 && head[0] == 0x1f && head[1] == 0x8b ? GzipLayer
+            : headLength == 4 && head is [0x28, 0xb5, 0x2f, 0xfd] ? ZstdLayer
+            : TarLayer;
+        _extracted[name] = new Extracted(name, "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset()), size, mediaType);
     }
 
     /// <summary>Reads and checks the config and layers of <paramref name="image"/> and synthesises its manifest.</summary>
@@ -230,7 +196,7 @@ internal sealed class DockerArchiveReader(string archive, string tempDir, string
         var configBlob = _extracted[image.Config];
         var what = $"{source}: config {image.Config}";
         CheckNamedDigest(image.Config, configBlob.Digest, what);
-        var configBytes = await LayoutFiles.ReadSmallAsync(configBlob.File, what, OciLayoutReader.MaxJsonBytes, cancellationToken).ConfigureAwait(false);
+        var configBytes = await Archive.ReadSmallAsync(configBlob.Member, what, OciLayoutReader.MaxJsonBytes, cancellationToken).ConfigureAwait(false);
         var (platform, diffIds) = ReadConfig(configBytes, what, image.Layers.Count);
 
         var layers = new List<(Extracted, string)>(image.Layers.Count);
@@ -271,7 +237,7 @@ internal sealed class DockerArchiveReader(string archive, string tempDir, string
         if (blob.MediaType == TarLayer) return blob.Digest;
         if (blob.MediaType != GzipLayer) return null;
         if (_checkedDiffIds.TryGetValue(path, out var cached)) return cached;
-        await using var file = LayoutFiles.OpenRegular(blob.File, $"{source}: layer {path}");
+        await using var file = await Archive.OpenAsync(blob.Member, path, cancellationToken).ConfigureAwait(false);
         await using var gzip = new GZipStream(file, CompressionMode.Decompress);
         using var sha = SHA256.Create();
         try
@@ -331,7 +297,7 @@ internal sealed class DockerArchiveReader(string archive, string tempDir, string
             }
             else
             {
-                await using var file = LayoutFiles.OpenRegular(blob.File, $"{source}: layer {blob.Digest}");
+                await using var file = await Archive.OpenAsync(blob.Member, blob.Member, cancellationToken).ConfigureAwait(false);
                 request.Progress?.Report(new TransferProgress(blob.Digest, 0, blob.Size, Reused: false));
                 await using var counted = new ProgressStream(file, blob.Digest, blob.Size, request.Progress);
                 await PutAsync(counted, blob.Digest, blob.Size, $"layer {blob.Digest}", cancellationToken).ConfigureAwait(false);

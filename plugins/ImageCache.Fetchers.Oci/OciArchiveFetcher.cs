@@ -4,8 +4,10 @@ namespace ImageCache.Fetchers.Oci;
 
 /// <summary>
 /// <c>oci-archive:FILE[:REF]</c> and <c>oci-archive:FILE@DIGEST</c>: a tar (plain or gzipped) of an OCI image layout,
-/// as <c>skopeo copy … oci-archive:FILE</c> writes it. The layout's parts are extracted in one streaming pass into a
-/// private directory under the system temp directory, read like <c>oci:</c>, and deleted afterwards, also on error.
+/// as <c>skopeo copy … oci-archive:FILE</c> writes it. The archive is not unpacked: one pass indexes its members, then
+/// only <c>oci-layout</c>, <c>index.json</c> and the blobs the chosen image needs are read, in place for a plain tar
+/// (<see cref="ArchiveIndex"/>). A gzipped archive spools just those members to a private directory under the system
+/// temp directory, deleted afterwards, also on error.
 /// </summary>
 [Fetcher("oci-archive", Description = "Tar of an OCI image layout: oci-archive:FILE[:REF]")]
 internal sealed class OciArchiveFetcher : IImageFetcher
@@ -20,8 +22,10 @@ internal sealed class OciArchiveFetcher : IImageFetcher
         var temp = Directory.CreateTempSubdirectory("imagecache-oci-archive-"); // mode 0700
         try
         {
-            await OciArchiveExtractor.ExtractAsync(location.Path, temp.FullName, source, cancellationToken).ConfigureAwait(false);
-            var reader = new OciLayoutReader(temp.FullName, source, request);
+            if (Directory.Exists(location.Path))
+                throw new ImageSourceException($"{source}: is a directory, not an archive (use oci:{location.Path})");
+            var archive = await ArchiveIndex.OpenAsync(location.Path, source, temp.FullName, cancellationToken).ConfigureAwait(false);
+            var reader = new OciLayoutReader(new ArchiveLayoutSource(archive), source, request);
             return await reader.FetchAsync(location.Reference, location.Digest, cancellationToken).ConfigureAwait(false);
         }
         finally

@@ -16,7 +16,7 @@ internal sealed class OciLayoutFetcher : IImageFetcher
     {
         ArgumentNullException.ThrowIfNull(request);
         var location = SourceLocation.Parse(request.Location, Directory.Exists, Transport);
-        var reader = new OciLayoutReader(location.Path, $"{Transport}:{location.Path}", request);
+        var reader = new OciLayoutReader(new DirectoryLayoutSource(location.Path), $"{Transport}:{location.Path}", request);
         return reader.FetchAsync(location.Reference, location.Digest, cancellationToken);
     }
 }

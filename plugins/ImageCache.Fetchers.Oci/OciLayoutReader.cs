@@ -7,10 +7,10 @@ namespace ImageCache.Fetchers.Oci;
 /// Resolves one platform image in an OCI image layout (image-layout.md, oci-rules §3.4, §3.7) and copies every blob
 /// it reads (nested indexes, the manifest, the config, the layers) into the host's blob store, verified.
 /// </summary>
-/// <param name="layoutDir">The layout directory, absolute (for <c>oci-archive:</c>, the private extraction).</param>
+/// <param name="files">Where the layout's files are: a directory, or an archive read in place.</param>
 /// <param name="source">How errors and the resolved reference name the source: <c>oci:/abs/dir</c> or <c>oci-archive:/abs/file</c>.</param>
 /// <param name="request">The fetch request (blob store, platform, progress).</param>
-internal sealed class OciLayoutReader(string layoutDir, string source, FetchRequest request)
+internal sealed class OciLayoutReader(ILayoutSource files, string source, FetchRequest request)
 {
     /// <summary>Cap on manifests, indexes and configs (issue #3: 4 MiB); also on <c>index.json</c>.</summary>
     public const long MaxJsonBytes = ImageDocuments.MaxJsonBytes;
@@ -53,14 +53,11 @@ internal sealed class OciLayoutReader(string layoutDir, string source, FetchRequ
 
     async Task CheckLayoutAsync(CancellationToken cancellationToken)
     {
-        if (!Directory.Exists(layoutDir))
-            throw new ImageSourceException(File.Exists(layoutDir)
-                ? $"{source}: not a directory"
-                : $"{source}: no such directory");
-        var path = Path.Combine(layoutDir, "oci-layout");
-        if (LayoutFiles.KindOf(path) == LayoutFiles.Kind.Missing)
+        files.CheckRoot(source);
+        var path = "oci-layout";
+        if (files.KindOf(path) == LayoutFiles.Kind.Missing)
             throw new ImageSourceException($"{source}: not an OCI image layout (no oci-layout file)");
-        var bytes = await LayoutFiles.ReadSmallAsync(path, $"{source}: oci-layout", 64 << 10, cancellationToken).ConfigureAwait(false);
+        var bytes = await files.ReadSmallAsync(path, $"{source}: oci-layout", 64 << 10, cancellationToken).ConfigureAwait(false);
         using var document = Json.Parse(bytes, $"{source}: oci-layout");
         var version = Json.String(document.RootElement, "imageLayoutVersion");
         if (version != SupportedLayoutVersion)
@@ -70,10 +67,10 @@ internal sealed class OciLayoutReader(string layoutDir, string source, FetchRequ
 
     async Task<IReadOnlyList<Descriptor>> ReadIndexJsonAsync(CancellationToken cancellationToken)
     {
-        var path = Path.Combine(layoutDir, "index.json");
-        if (LayoutFiles.KindOf(path) == LayoutFiles.Kind.Missing)
+        var path = "index.json";
+        if (files.KindOf(path) == LayoutFiles.Kind.Missing)
             throw new ImageSourceException($"{source}: not an OCI image layout (no index.json)");
-        var bytes = await LayoutFiles.ReadSmallAsync(path, $"{source}: index.json", MaxJsonBytes, cancellationToken).ConfigureAwait(false);
+        var bytes = await files.ReadSmallAsync(path, $"{source}: index.json", MaxJsonBytes, cancellationToken).ConfigureAwait(false);
         return ImageDocuments.ParseIndex(bytes, $"{source}: index.json", expectedMediaType: null);
     }
 
@@ -143,6 +140,7 @@ internal sealed class OciLayoutReader(string layoutDir, string source, FetchRequ
         platform = ImageDocuments.CheckPlatform(platform, request.Platform, manifest.Platform, source);
 
         var result = new List<LayerDescriptor>(layers.Count);
+        await files.PrefetchAsync(layers.Where(l => !Blobs.Contains(l.Digest)).Select(l => BlobPath(l.Digest)), cancellationToken).ConfigureAwait(false);
         for (var i = 0; i < layers.Count; i++)
         {
             await CopyLayerAsync(layers[i], i, cancellationToken).ConfigureAwait(false);
@@ -171,7 +169,7 @@ internal sealed class OciLayoutReader(string layoutDir, string source, FetchRequ
         }
         else
         {
-            bytes = await LayoutFiles.ReadSmallAsync(BlobPath(digest), $"{what} (blob)", MaxJsonBytes, cancellationToken).ConfigureAwait(false);
+            bytes = await files.ReadSmallAsync(BlobPath(digest), $"{what} (blob)", MaxJsonBytes, cancellationToken).ConfigureAwait(false);
         }
 
         // Checked here as well as by PutAsync: the store does not read content it already has, and these bytes are parsed.
@@ -204,9 +202,9 @@ internal sealed class OciLayoutReader(string layoutDir, string source, FetchRequ
 
         var what = $"{source}: layer {index} ({layer.Digest})";
         var path = BlobPath(layer.Digest);
-        if (layer.HasUrls && LayoutFiles.KindOf(path) == LayoutFiles.Kind.Missing)
+        if (layer.HasUrls && files.KindOf(path) == LayoutFiles.Kind.Missing)
             throw new ImageSourceException($"{what} is a foreign layer (it has urls) and is not in the layout; foreign layers are not downloaded by this transport");
-        await using var file = LayoutFiles.OpenRegular(path, $"{what} (blob)");
+        await using var file = await files.OpenAsync(path, $"{what} (blob)", cancellationToken).ConfigureAwait(false);
         request.Progress?.Report(new TransferProgress(layer.Digest, 0, layer.Size, Reused: false));
         await using var counted = new ProgressStream(file, layer.Digest, layer.Size, request.Progress);
         await PutAsync(counted, layer.Digest, layer.Size, what, cancellationToken).ConfigureAwait(false);
@@ -224,9 +222,10 @@ internal sealed class OciLayoutReader(string layoutDir, string source, FetchRequ
         }
     }
 
-    string BlobPath(string digest)
+    /// <summary>The layout-relative path of a blob (<c>blobs/ALG/HEX</c>); the digest is validated, so it has no separators.</summary>
+    static string BlobPath(string digest)
     {
         var colon = digest.IndexOf(':');
-        return Path.Combine(layoutDir, "blobs", digest[..colon], digest[(colon + 1)..]); // digest validated: no separators
+        return $"blobs/{digest[..colon]}/{digest[(colon + 1)..]}";
     }
 }

@@ -90,7 +90,12 @@ public sealed class OutputTests : IDisposable
         var root = Json(await InProcessCli.RunAsync("--json", "--state-dir", sandbox.State, "prune"));
 
         AssertPruneShape(root);
-        Assert.All(root.EnumerateObject(), p => Assert.Equal(0, p.Value.GetArrayLength()));
+        Assert.All(root.EnumerateObject().Where(p => p.Name != "blobs"), p => Assert.Equal(0, p.Value.GetArrayLength()));
+        var blobs = root.GetProperty("blobs");
+        Assert.Equal(0, blobs.GetProperty("deleted").GetArrayLength());
+        Assert.Equal(0, blobs.GetProperty("refs_removed").GetArrayLength());
+        Assert.Equal(0, blobs.GetProperty("bytes_freed").GetInt64());
+        Assert.Equal(JsonValueKind.Null, blobs.GetProperty("skipped").ValueKind);
     }
 
     [Fact]

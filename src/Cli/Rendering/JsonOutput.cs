@@ -37,8 +37,25 @@ internal static class JsonOutput
         writer.WriteStartArray("orphans_deleted");
         foreach (var path in result.OrphansDeleted) writer.WriteStringValue(path);
         writer.WriteEndArray();
+        WriteBlobs(writer, result.Blobs);
         writer.WriteEndObject();
     });
+
+    /// <summary><c>"blobs": {"deleted": [digest…], "refs_removed": [digest…], "bytes_freed": N, "skipped": "why"|null}</c>.</summary>
+    static void WriteBlobs(Utf8JsonWriter writer, BlobGcOutcome blobs)
+    {
+        writer.WriteStartObject("blobs");
+        writer.WriteStartArray("deleted");
+        foreach (var digest in blobs.DeletedBlobs) writer.WriteStringValue(digest);
+        writer.WriteEndArray();
+        writer.WriteStartArray("refs_removed");
+        foreach (var digest in blobs.RemovedRefs) writer.WriteStringValue(digest);
+        writer.WriteEndArray();
+        writer.WriteNumber("bytes_freed", blobs.BytesFreed);
+        if (blobs.Skipped.Length > 0) writer.WriteString("skipped", blobs.Skipped);
+        else writer.WriteNull("skipped");
+        writer.WriteEndObject();
+    }
 
     public static string Verify(IReadOnlyList<VerifyEntry> entries) => Write(writer =>
     {

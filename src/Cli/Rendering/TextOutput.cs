@@ -83,11 +83,14 @@ internal static class TextOutput
         context.WriteLine($"Deleted: {result.Deleted.Count}");
         context.WriteLine($"Kept: {result.Kept.Count}");
         if (!result.OrphansDeleted.IsEmpty) context.WriteLine($"Orphan files deleted: {result.OrphansDeleted.Count}");
+        if (result.Blobs.Skipped.Length > 0) context.WriteLine($"Blobs: not collected: {result.Blobs.Skipped}");
+        else if (!result.Blobs.DeletedBlobs.IsEmpty) context.WriteLine($"Blobs deleted: {result.Blobs.DeletedBlobs.Count} ({Bytes(result.Blobs.BytesFreed)} freed)");
         if (context.Verbose)
         {
             foreach (var r in result.Removed) context.WriteLine($"  removed {r.ImageRef} ({r.Platform})");
             foreach (var r in result.Deleted) context.WriteLine($"  deleted {r.ImageRef} ({r.Platform}) {r.OutputPath}");
             foreach (var path in result.OrphansDeleted) context.WriteLine($"  deleted orphan {path}");
+            foreach (var digest in result.Blobs.DeletedBlobs) context.WriteLine($"  deleted blob {digest}");
         }
     }
 

@@ -69,6 +69,25 @@ public sealed class OciLayoutIndex
         }, cancellationToken, onWaiting, createLayout: false);
     }
 
+    /// <summary>Removes every entry whose digest is in <paramref name="digests"/> (named or not). Returns how many were removed.</summary>
+    public async Task<int> RemoveDigestsAsync(IReadOnlySet<string> digests, CancellationToken cancellationToken, Action<string>? onWaiting = null)
+    {
+        ArgumentNullException.ThrowIfNull(digests);
+        var count = 0;
+        if (digests.Count == 0) return 0;
+        await UpdateAsync(manifests =>
+        {
+            for (var i = manifests.Count - 1; i >= 0; i--)
+            {
+                if (manifests[i] is not JsonObject entry || GetString(entry, "digest") is not { } digest || !digests.Contains(digest)) continue;
+                manifests.RemoveAt(i);
+                count++;
+            }
+            return count > 0;
+        }, cancellationToken, onWaiting, createLayout: false).ConfigureAwait(false);
+        return count;
+    }
+
     /// <summary>
     /// The entries of <c>index.json</c> in file order (empty when the layout does not exist yet). Reads without the lock:
     /// writers replace the file atomically. Entries without a usable digest are skipped.

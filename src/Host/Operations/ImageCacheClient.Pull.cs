@@ -56,6 +56,7 @@ public sealed partial class ImageCacheClient
 
         Store.EnsureDirectories();
         var blobs = new OciBlobStore(Layout);
+        using var blobsInUse = await HoldBlobsForPullAsync(cancellationToken).ConfigureAwait(false); // until the record is written: prune collects no blobs meanwhile
         progress?.Report($"fetching {source}");
         FetchedImage fetched;
         try
@@ -63,6 +64,7 @@ public sealed partial class ImageCacheClient
             fetched = await fetcher.FetchAsync(new FetchRequest(location, platformSpec, blobs, request.Insecure, null), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException and not ImageCacheException) { throw Fail(e.Message, e); }
+        await RecordInLayoutAsync(blobs, fetched, transport, location, cancellationToken).ConfigureAwait(false);
 
         var platform = new Platform(fetched.Platform.Os, fetched.Platform.Architecture, fetched.Platform.Variant);
         var init = await GuestInit.ResolveAsync(request.InitFile, request.InitPath, cancellationToken).ConfigureAwait(false);

@@ -88,13 +88,14 @@ public sealed partial class ImageCacheClient
     /// <summary>
     /// Drops records whose file is gone and those <paramref name="policy"/> selects; with <paramref name="purge"/>,
     /// deletes their store files and orphan files no record references (the seed's <c>Prune</c>). Also removes
-    /// stale temp entries of dead processes.
+    /// stale temp entries of dead processes, and the blobs and layout entries no kept record's image needs
+    /// (<see cref="CollectBlobsAsync"/>, reported in <see cref="PruneResult.Blobs"/>).
     /// </summary>
     public async Task<PruneResult> PruneAsync(bool purge, RetentionPolicy policy, CancellationToken cancellationToken = default)
     {
         var result = Pruned(await ReduceAsync(index => new IndexCommand.Prune(purge, StoreProbe.Gather(Layout, index), Now, policy), cancellationToken).ConfigureAwait(false));
         new TempArea(Layout).CleanStale(Now);
-        return result;
+        return result with { Blobs = await CollectBlobsAsync(cancellationToken).ConfigureAwait(false) };
     }
 
     /// <summary>Re-hashes the baselines of every record (or of those <paramref name="reference"/> names) and reports each.</summary>

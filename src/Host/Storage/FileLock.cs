@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace ImageCache.Host.Storage;
 
-/// <summary>An exclusive advisory lock (<c>flock</c>) on a file, held until disposed. Works across processes; a killed process releases it.</summary>
+/// <summary>An advisory lock (<c>flock</c>, exclusive or shared) on a file, held until disposed. Works across processes; a killed process releases it.</summary>
 public sealed class FileLock : IDisposable
 {
     int descriptor;
@@ -17,7 +17,17 @@ public sealed class FileLock : IDisposable
     /// After <see cref="QuietWait"/>, <paramref name="onWaiting"/> is called once with a message.
     /// </summary>
     /// <exception cref="IOException">The lock file cannot be opened or created.</exception>
-    public static async Task<FileLock> AcquireAsync(string path, Action<string>? onWaiting, CancellationToken cancellationToken)
+    public static Task<FileLock> AcquireAsync(string path, Action<string>? onWaiting, CancellationToken cancellationToken) =>
+        AcquireAsync(path, shared: false, onWaiting, cancellationToken);
+
+    /// <summary>
+    /// Takes the lock shared (many holders at once, none while an exclusive holder has it), waiting like
+    /// <see cref="AcquireAsync(string, Action{string}?, CancellationToken)"/>.
+    /// </summary>
+    public static Task<FileLock> AcquireSharedAsync(string path, Action<string>? onWaiting, CancellationToken cancellationToken) =>
+        AcquireAsync(path, shared: true, onWaiting, cancellationToken);
+
+    static async Task<FileLock> AcquireAsync(string path, bool shared, Action<string>? onWaiting, CancellationToken cancellationToken)
     {
         var fd = Open(path, create: true) ?? throw new IOException($"{path} vanished while it was being created");
         try
@@ -25,7 +35,7 @@ public sealed class FileLock : IDisposable
             var started = Environment.TickCount64;
             var told = false;
             var delay = 1;
-            while (!Libc.TryLockExclusive(fd))
+            while (!(shared ? Libc.TryLockShared(fd) : Libc.TryLockExclusive(fd)))
             {
                 if (!told && Environment.TickCount64 - started >= QuietWait.TotalMilliseconds)
                 {

@@ -5,6 +5,7 @@ namespace ImageCache.Host.Storage;
 /// <summary>The few POSIX calls .NET does not expose: flock, fsync of a directory, realpath.</summary>
 internal static partial class Libc
 {
+    const int LOCK_SH = 1;
     const int LOCK_EX = 2;
     const int LOCK_NB = 4;
     const int O_RDONLY = 0;
@@ -44,6 +45,9 @@ internal static partial class Libc
 
     /// <summary>Tries to take an exclusive advisory lock on a descriptor without blocking.</summary>
     public static bool TryLockExclusive(int fd) => flock(fd, LOCK_EX | LOCK_NB) == 0;
+
+    /// <summary>Tries to take a shared advisory lock on a descriptor without blocking.</summary>
+    public static bool TryLockShared(int fd) => flock(fd, LOCK_SH | LOCK_NB) == 0;
 
     /// <summary>Closes a descriptor (which releases its flock).</summary>
     public static void Close(int fd) => close(fd);

@@ -16,6 +16,12 @@ public sealed record StateLayout(string Root)
     public string RootfsDir => Path.Combine(ImagesDir, "rootfs");
     /// <summary><c>oci/</c>: the blob store, an OCI image layout.</summary>
     public string OciDir => Path.Combine(Root, "oci");
+
+    /// <summary>
+    /// <c>oci/blobs.lock</c>: pulls hold it shared from the first blob they store until their record is written;
+    /// <c>prune</c>'s blob collection takes it exclusive, so it never deletes a blob an unrecorded pull still needs.
+    /// </summary>
+    public string BlobsLockFile => Path.Combine(OciDir, "blobs.lock");
     /// <summary><c>tmp/</c>: in-flight work.</summary>
     public string TmpDir => Path.Combine(Root, "tmp");
     /// <summary><c>plugins/</c>: plugins installed for this state directory.</summary>

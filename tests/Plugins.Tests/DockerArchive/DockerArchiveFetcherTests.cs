@@ -185,16 +185,30 @@ public sealed class DockerArchiveFetcherTests : IDisposable
     }
 
     [Fact]
-    public async Task A_symlinked_layer_entry_is_refused()
+    public async Task A_symlinked_layer_entry_as_classic_docker_save_writes_for_shared_layers_is_followed_inside_the_archive()
     {
         var image = TwoLayerImage();
-        var target = image.Layers[0].Digest[7..] + "/layer.tar";
+        var target = image.Layers[1].Digest[7..] + "/layer.tar";
         image.ManifestEntry["Layers"]![1] = "link/layer.tar";
         var archive = Archive(extra: w => w.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, "link/layer.tar") { LinkName = "../" + target }));
 
+        var fetched = await DockerSave.Fetch(archive, _store);
+
+        Assert.Equal(image.Layers.Select(l => l.Digest), fetched.Layers.Select(l => l.Digest));
+        Assert.Equal(image.Layers.Select(l => l.DiffId), fetched.Layers.Select(l => l.DiffId));
+        Assert.True(await _store.VerifyAsync(image.Layers[1].Digest, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_symlinked_layer_entry_leaving_the_archive_is_refused()
+    {
+        var image = TwoLayerImage();
+        image.ManifestEntry["Layers"]![1] = "link/layer.tar";
+        var archive = Archive(extra: w => w.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, "link/layer.tar") { LinkName = "../../etc/passwd" }));
+
         var error = await Assert.ThrowsAsync<ImageSourceException>(() => DockerSave.Fetch(archive, _store));
 
-        Assert.Equal($"docker-archive:{archive}: refusing 'link/layer.tar' named in manifest.json: it is a link in the archive", error.Message);
+        Assert.Equal($"docker-archive:{archive}: refusing archive entry 'link/layer.tar': it is a link outside the archive ('../../etc/passwd')", error.Message);
         Assert.Empty(_store.EnumerateBlobs());
     }
 

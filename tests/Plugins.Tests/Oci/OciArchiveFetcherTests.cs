@@ -76,7 +76,7 @@ public sealed class OciArchiveFetcherTests : IDisposable
         var archive = _temp.Sub("link.tar");
         _layout.WriteArchive(archive, w => w.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, "index.json") { LinkName = "/etc/passwd" }));
         var error = await Assert.ThrowsAsync<ImageSourceException>(() => Fetch.Archive(archive, _store));
-        Assert.Equal($"oci-archive:{archive}: refusing archive entry 'index.json': it is a link", error.Message);
+        Assert.Equal($"oci-archive:{archive}: refusing archive entry 'index.json': it is a link outside the archive ('/etc/passwd')", error.Message);
     }
 
     [Fact]
