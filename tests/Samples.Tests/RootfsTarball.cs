@@ -6,7 +6,7 @@ namespace ImageCache.Samples.Tests;
 
 /// <summary>
 /// A small root filesystem made by the test: directories, files of several sizes and modes (one setuid, stripped by
-/// default), foreign owners, a symlink, a hard link and fixed mtimes; as plain tar, gzip or zstd.
+/// default), foreign owners, a symlink, a hard link, a character device, a FIFO and fixed mtimes; as plain tar, gzip or zstd.
 /// </summary>
 internal static class RootfsTarball
 {
@@ -29,6 +29,9 @@ internal static class RootfsTarball
             Dir("home/", 0b111_101_101);
             Dir("home/user/", 0b111_000_000, uid: 1000);
             Dir("tmp/", 0b1_111_111_111);
+            Dir("dev/", 0b111_101_101);
+            writer.WriteEntry(new PaxTarEntry(TarEntryType.CharacterDevice, "dev/null") { Mode = (UnixFileMode)0b110_110_110, DeviceMajor = 1, DeviceMinor = 3, ModificationTime = Time });
+            writer.WriteEntry(new PaxTarEntry(TarEntryType.Fifo, "dev/initctl") { Mode = (UnixFileMode)0b110_000_000, ModificationTime = Time });
             File("bin/busybox", Encoding.ASCII.GetBytes("#!/bin/sh\necho busybox\n"), 0b100_111_101_101);
             File("etc/hostname", Encoding.ASCII.GetBytes("sample\n"), 0b110_100_100);
             File("etc/empty", [], 0b110_000_000);
