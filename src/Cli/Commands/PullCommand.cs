@@ -12,7 +12,8 @@ internal static class PullCommand
     {
         var source = new Argument<string>("SOURCE") { Description = "[docker://]REF (a registry image), oci:DIR[:REF], oci-archive:FILE[:REF] or docker-archive:FILE[:REF]" };
         var platform = new Option<string?>("--platform") { Description = "os/arch[/variant] to pull from a multi-platform image" };
-        var builder = new Option<string>("--builder") { Description = "The builder plugin (ext4, squashfs, …)", DefaultValueFactory = _ => "ext4" };
+        var builder = new Option<string?>("--builder") { Description = "The builder plugin (ext4, squashfs, …); default: chosen by --format" };
+        var format = new Option<string?>("--format") { Description = "The filesystem format (ext4, squashfs, …) when no --builder is named; default: ext4" };
         var sizeMiB = new Option<long?>("--size-mib") { Description = "A fixed image size in MiB (default: fit the content)" };
         var allowSetuid = new Option<bool>("--allow-setuid") { Description = "Keep setuid/setgid bits (stripped by default)" };
         var init = new Option<string?>("--init") { Description = "A guest init binary to copy into the image (0755, root-owned); its SHA-256 is recorded" };
@@ -20,16 +21,17 @@ internal static class PullCommand
         var insecure = new Option<bool>("--insecure") { Description = "Allow plain HTTP and unverified TLS for a non-loopback registry" };
         var command = new Command("pull", "Fetch an image and build its sealed root-filesystem baseline (reused when already built)")
         {
-            source, platform, builder, sizeMiB, allowSetuid, init, initPath, insecure,
+            source, platform, builder, format, sizeMiB, allowSetuid, init, initPath, insecure,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var context = new CommandContext(parseResult, globals, environment);
             var directories = PluginCatalog.DefaultDirectories(AppContext.BaseDirectory, context.Client.Layout.Root,
                 context.PluginsDirs, Environment.GetEnvironmentVariable("IMAGECACHE_PLUGINS"));
-            var request = new PullRequest(parseResult.GetValue(source)!, parseResult.GetValue(platform), parseResult.GetValue(builder) ?? "ext4",
+            var request = new PullRequest(parseResult.GetValue(source)!, parseResult.GetValue(platform), parseResult.GetValue(builder),
                 parseResult.GetValue(sizeMiB), parseResult.GetValue(allowSetuid), directories,
-                InitFile: parseResult.GetValue(init), InitPath: parseResult.GetValue(initPath), Insecure: parseResult.GetValue(insecure));
+                InitFile: parseResult.GetValue(init), InitPath: parseResult.GetValue(initPath), Insecure: parseResult.GetValue(insecure),
+                Format: parseResult.GetValue(format));
             IProgress<string>? progress = context.Quiet ? null : new SyncProgress(line => environment.Error.WriteLine($"imagecache: {line}"));
             var record = await context.Client.PullAsync(request, progress, cancellationToken).ConfigureAwait(false);
             if (context.Json) context.WriteJson(JsonOutput.Record(record));

@@ -44,15 +44,13 @@ public sealed partial class ImageCacheClient
 
         var (transport, location) = SplitSource(source, registry);
         IImageFetcher fetcher;
-        IFilesystemBuilder builder;
-        BuilderDescriptor builderDescriptor;
         try
         {
             fetcher = registry.GetFetcher(transport);
-            builder = registry.GetBuilder(request.Builder);
-            builderDescriptor = registry.FindBuilder(request.Builder)!;
         }
         catch (PluginServiceNotFoundException e) { throw Fail(e.Message, e); }
+        var builderDescriptor = ChooseBuilder(registry, request.Builder, request.Format);
+        var builder = registry.GetBuilder(builderDescriptor.Name);
 
         Store.EnsureDirectories();
         var blobs = new OciBlobStore(Layout);
@@ -75,7 +73,7 @@ public sealed partial class ImageCacheClient
             InitSha256 = init?.Sha256 ?? "",
             InitPath = init?.ImagePath ?? BuildOptions.Default.InitPath,
         };
-        var contentKey = ContentKey.Compute(fetched.ManifestDigest, platform, request.Builder, options);
+        var contentKey = ContentKey.Compute(fetched.ManifestDigest, platform, builderDescriptor.Name, options);
         var finalPath = Layout.RootfsPath(contentKey, builderDescriptor.Extension);
         var (env, entrypoint, cmd, imageConfig) = ReadConfig(blobs, fetched.ConfigDigest);
         var provenance = new Provenance
@@ -87,7 +85,7 @@ public sealed partial class ImageCacheClient
             Platform = platform,
             OutputPath = finalPath,
             Format = builderDescriptor.Format,
-            Builder = request.Builder,
+            Builder = builderDescriptor.Name,
             Source = transport,
             ContentKey = contentKey,
             LayerDigests = Prelude.toSeq(fetched.Layers.Select(l => l.Digest).ToArray()),
@@ -132,15 +130,15 @@ public sealed partial class ImageCacheClient
                 progress?.Report($"stripped setuid/setgid bits from {tree.StrippedSetuidCount} entries (use --allow-setuid to keep them)");
 
             var output = Path.Combine(temp.Directory, "rootfs." + builderDescriptor.Extension);
-            progress?.Report($"building {builderDescriptor.Format} with {request.Builder}");
+            progress?.Report($"building {builderDescriptor.Format} with {builderDescriptor.Name}");
             var buildRequest = new BuildRequest(output, request.SizeMiB * 1024 * 1024, contentKey, tree.RegularFileBytes, tree.EntryCount,
                 new Dictionary<string, string>(StringComparer.Ordinal), null);
             try
             {
                 await builder.BuildAsync(buildRequest, Entries(tree, spool), cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is not OperationCanceledException and not ImageCacheException) { throw Fail($"{request.Builder} build failed: {e.Message}", e); }
-            if (!File.Exists(output)) throw Fail($"the {request.Builder} builder wrote no image");
+            catch (Exception e) when (e is not OperationCanceledException and not ImageCacheException) { throw Fail($"{builderDescriptor.Name} build failed: {e.Message}", e); }
+            if (!File.Exists(output)) throw Fail($"the {builderDescriptor.Name} builder wrote no image");
 
             // Seal.
             string sha256;
