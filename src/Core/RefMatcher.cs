@@ -24,12 +24,14 @@ public static class RefMatcher
     public static bool MatchesRef(ImageRecord record, string reference)
     {
         var text = reference.Trim();
-        return text.Length > 0 && Matches(record, text, ImageRef.Parse(text).ToOption());
+        if (text.Length == 0) return false;
+        var parsed = ImageRef.Parse(text).ToOption();
+        return Matches(record, text, parsed, parsed.Map(r => r.ToString()).IfNone(""));
     }
 
     // The reference is parsed once by the caller: Find runs this over every record of the index.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record of the index
-    static bool Matches(ImageRecord record, string text, Option<ImageRef> parsed)
+    static bool Matches(ImageRecord record, string text, Option<ImageRef> parsed, string wantedCanonical)
     {
         if (text == record.ImageRef || text == record.ResolvedRef || text == record.Digest ||
             (record.IndexDigest.Length > 0 && text == record.IndexDigest))
@@ -37,7 +39,7 @@ public static class RefMatcher
         if (parsed.IsNone) return false;
         var wanted = (ImageRef)parsed;
         var canonical = record.EffectiveCanonicalRef;
-        if (canonical.Length > 0 && canonical == wanted.ToString()) return true;
+        if (canonical.Length > 0 && canonical == wantedCanonical) return true;
         return wanted.Digest.Match(
             digest =>
             {
@@ -61,7 +63,8 @@ public static class RefMatcher
         if (text.Length == 0) return CoreErrors.Missing("image reference");
         var parsed = ImageRef.Parse(text);
         var wanted = parsed.ToOption();
-        var named = index.Images.Filter(r => Matches(r, text, wanted)).Strict();
+        var wantedCanonical = wanted.Map(r => r.ToString()).IfNone(""); // printed once, not once per record
+        var named = index.Images.Filter(r => Matches(r, text, wanted, wantedCanonical)).Strict();
         if (!named.IsEmpty) return FinSucc(named);
 
         var prefix = text.StartsWith("sha256:", StringComparison.Ordinal) ? text[7..] : text;
