@@ -6,9 +6,10 @@ namespace ImageCache.Cli;
 /// <param name="In">Standard input (confirmation answers).</param>
 /// <param name="InputIsTerminal">Whether a person can answer a prompt.</param>
 /// <param name="OutputIsTerminal">Whether stdout is a terminal (colours, widths).</param>
-internal sealed record CliEnvironment(TextWriter Out, TextWriter Error, TextReader In, bool InputIsTerminal, bool OutputIsTerminal)
+/// <param name="ErrorIsTerminal">Whether stderr is a terminal (live progress bars rather than a line per phase).</param>
+internal sealed record CliEnvironment(TextWriter Out, TextWriter Error, TextReader In, bool InputIsTerminal, bool OutputIsTerminal, bool ErrorIsTerminal = false)
 {
     /// <summary>The real console.</summary>
     public static CliEnvironment FromConsole() =>
-        new(Console.Out, Console.Error, Console.In, !Console.IsInputRedirected, !Console.IsOutputRedirected);
+        new(Console.Out, Console.Error, Console.In, !Console.IsInputRedirected, !Console.IsOutputRedirected, !Console.IsErrorRedirected);
 }

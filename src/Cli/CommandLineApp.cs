@@ -24,7 +24,12 @@ internal static class CommandLineApp
         return root;
     }
 
-    public static async Task<int> RunAsync(string[] args, CliEnvironment environment, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Parses and runs one command. <paramref name="cancellationToken"/> is the interruption (Program ties it to SIGINT
+    /// and SIGTERM); when it has fired, whatever the command threw is reported as one <c>error: cancelled</c> line and
+    /// the exit code is <paramref name="cancelledExitCode"/> (default 130).
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, CliEnvironment environment, CancellationToken cancellationToken = default, Func<int>? cancelledExitCode = null)
     {
         var root = Build(environment);
         // A bare `imagecache` shows help rather than doing anything (checked before the parse errors: with no
@@ -46,7 +51,16 @@ internal static class CommandLineApp
                 Output = environment.Out,
                 Error = environment.Error,
                 EnableDefaultExceptionHandler = false,
+                // System.CommandLine's own handler would exit 2 s after a signal, cutting a pull's clean-up short;
+                // Program handles SIGINT/SIGTERM itself (TerminationSignals) and cancels cancellationToken instead.
+                ProcessTerminationTimeout = null,
             }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            // Whatever the interruption surfaced as (a cancelled wait, a lock wait given up, a tool stopped mid-write).
+            environment.Error.WriteLine("error: cancelled");
+            return cancelledExitCode?.Invoke() ?? ExitCodes.Cancelled;
         }
         catch (ImageCacheException e)
         {

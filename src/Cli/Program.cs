@@ -1,3 +1,4 @@
 using ImageCache.Cli;
 
-return await CommandLineApp.RunAsync(args, CliEnvironment.FromConsole()).ConfigureAwait(false);
+using var signals = TerminationSignals.Register(Console.Error);
+return await CommandLineApp.RunAsync(args, CliEnvironment.FromConsole(), signals.Token, () => signals.ExitCode).ConfigureAwait(false);

@@ -48,9 +48,11 @@ internal static class CliProcess
         readonly Task<string> stdout;
         readonly Task<string> stderr;
 
-        public Running(IEnumerable<string> args)
+        public Running(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
         {
-            process = Process.Start(StartInfo(args)) ?? throw new InvalidOperationException("the CLI process did not start");
+            var info = StartInfo(args);
+            foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
+            process = Process.Start(info) ?? throw new InvalidOperationException("the CLI process did not start");
             process.StandardInput.Close();
             stdout = process.StandardOutput.ReadToEndAsync();
             stderr = process.StandardError.ReadToEndAsync();
@@ -62,6 +64,16 @@ internal static class CliProcess
             using var cancel = new CancellationTokenSource(time);
             try { await process.WaitForExitAsync(cancel.Token); return true; }
             catch (OperationCanceledException) { return false; }
+        }
+
+        /// <summary>The process id (to send it a signal).</summary>
+        public int Id => process.Id;
+
+        /// <summary>Sends a signal (INT, TERM, …) with the real <c>kill</c> command.</summary>
+        public void Signal(string name)
+        {
+            using var kill = Process.Start("kill", ["-" + name, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            kill.WaitForExit();
         }
 
         /// <summary>SIGKILL, then wait for it to be gone.</summary>

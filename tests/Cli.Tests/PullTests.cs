@@ -16,7 +16,7 @@ public sealed class PullTests : IDisposable
     public void Dispose() => sandbox.Dispose();
 
     /// <summary>src/Cli's own output folder holds the published plugins (build/PublishPlugins.targets).</summary>
-    static string PluginsDir
+    internal static string PluginsDir
     {
         get
         {

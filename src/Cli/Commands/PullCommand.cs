@@ -19,9 +19,11 @@ internal static class PullCommand
         var init = new Option<string?>("--init") { Description = "A guest init binary to copy into the image (0755, root-owned); its SHA-256 is recorded" };
         var initPath = new Option<string?>("--init-path") { Description = "Where --init goes in the image (default /sbin/imagecache-init)" };
         var insecure = new Option<bool>("--insecure") { Description = "Allow plain HTTP and unverified TLS for a non-loopback registry" };
+        var tag = new Option<string?>("--tag") { Description = "Also name the pulled image NAME (like `imagecache tag`)", HelpName = "NAME" };
+        var noJournal = new Option<bool>("--no-journal") { Description = "Write ext4 without a journal (ext4 and mke2fs builders; a separate baseline)" };
         var command = new Command("pull", "Fetch an image and build its sealed root-filesystem baseline (reused when already built)")
         {
-            source, platform, builder, format, sizeMiB, allowSetuid, init, initPath, insecure,
+            source, platform, builder, format, sizeMiB, allowSetuid, init, initPath, insecure, tag, noJournal,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -31,14 +33,34 @@ internal static class PullCommand
             var request = new PullRequest(parseResult.GetValue(source)!, parseResult.GetValue(platform), parseResult.GetValue(builder),
                 parseResult.GetValue(sizeMiB), parseResult.GetValue(allowSetuid), directories,
                 InitFile: parseResult.GetValue(init), InitPath: parseResult.GetValue(initPath), Insecure: parseResult.GetValue(insecure),
-                Format: parseResult.GetValue(format));
-            IProgress<string>? progress = context.Quiet ? null : new SyncProgress(line => environment.Error.WriteLine($"imagecache: {line}"));
-            var record = await context.Client.PullAsync(request, progress, cancellationToken).ConfigureAwait(false);
+                Format: parseResult.GetValue(format), Journal: !parseResult.GetValue(noJournal));
+            var tagName = parseResult.GetValue(tag);
+            if (tagName is not null) context.Client.CheckTagName(tagName); // a bad name fails before anything is fetched
+
+            var record = await PullWithProgressAsync(context, request, cancellationToken).ConfigureAwait(false);
+            if (tagName is not null) await context.Client.TagPulledAsync(record, tagName, cancellationToken).ConfigureAwait(false);
             if (context.Json) context.WriteJson(JsonOutput.Record(record));
-            else TextOutput.RecordSummary(context, record);
+            else
+            {
+                TextOutput.RecordSummary(context, record);
+                if (tagName is not null) context.WriteLine($"Tagged:   {tagName.Trim()}");
+            }
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Progress on stderr: live bars on a terminal (Spectre, loaded only then: it costs start-up time), a line per
+    /// phase otherwise, nothing with <c>-q</c>.
+    /// </summary>
+    static Task<Core.ImageRecord> PullWithProgressAsync(CommandContext context, PullRequest request, CancellationToken cancellationToken)
+    {
+        if (context.Quiet) return context.Client.PullAsync(request, null, cancellationToken);
+        if (context.Environment.ErrorIsTerminal)
+            return TerminalPullProgress.RunAsync(context.Environment.Error, progress => context.Client.PullAsync(request, progress, cancellationToken));
+        var lines = new SyncProgress(line => context.Environment.Error.WriteLine($"imagecache: {line}"));
+        return context.Client.PullAsync(request, lines, cancellationToken);
     }
 
     /// <summary>Reports on the caller's thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>

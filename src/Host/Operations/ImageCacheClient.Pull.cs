@@ -20,7 +20,11 @@ public sealed partial class ImageCacheClient
     /// <summary>
     /// Pulls <see cref="PullRequest.Source"/> into the blob store and builds (or reuses) its sealed baseline under
     /// <c>images/rootfs/&lt;content key&gt;.&lt;ext&gt;</c>, then adds or refreshes its index record (DESIGN §2).
-    /// On failure or cancellation nothing is published and the index is unchanged.
+    /// On failure or cancellation nothing is published and the index is unchanged. Two processes pulling the same
+    /// content build it once (a lock per content key); what a killed pull left is cleaned up when the next one starts.
+    /// <paramref name="progress"/> gets a line per phase, and also the fetchers' <see cref="TransferProgress"/>, the
+    /// builder's <see cref="BuildProgress"/> and <see cref="PullBuildStarted"/> when it implements
+    /// <c>IProgress&lt;T&gt;</c> of those too.
     /// </summary>
     public async Task<ImageRecord> PullAsync(PullRequest request, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -53,13 +57,14 @@ public sealed partial class ImageCacheClient
         var builder = registry.GetBuilder(builderDescriptor.Name);
 
         Store.EnsureDirectories();
+        await RecoverInterruptedWorkAsync(cancellationToken).ConfigureAwait(false);
         var blobs = new OciBlobStore(Layout);
         using var blobsInUse = await HoldBlobsForPullAsync(cancellationToken).ConfigureAwait(false); // until the record is written: prune collects no blobs meanwhile
         progress?.Report($"fetching {source}");
         FetchedImage fetched;
         try
         {
-            fetched = await fetcher.FetchAsync(new FetchRequest(location, platformSpec, blobs, request.Insecure, null), cancellationToken).ConfigureAwait(false);
+            fetched = await fetcher.FetchAsync(new FetchRequest(location, platformSpec, blobs, request.Insecure, progress as IProgress<TransferProgress>), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException and not ImageCacheException) { throw Fail(e.Message, e); }
         await RecordInLayoutAsync(blobs, fetched, transport, location, cancellationToken).ConfigureAwait(false);
@@ -72,6 +77,7 @@ public sealed partial class ImageCacheClient
             AllowSetuid = request.AllowSetuid,
             InitSha256 = init?.Sha256 ?? "",
             InitPath = init?.ImagePath ?? BuildOptions.Default.InitPath,
+            Journal = request.Journal,
         };
         var contentKey = ContentKey.Compute(fetched.ManifestDigest, platform, builderDescriptor.Name, options);
         var finalPath = Layout.RootfsPath(contentKey, builderDescriptor.Extension);
@@ -103,6 +109,14 @@ public sealed partial class ImageCacheClient
             return reused;
         }
 
+        // Another process may be building this very key: wait for it, then reuse what it published.
+        using var buildLock = await HoldBuildLockAsync(contentKey, progress, cancellationToken).ConfigureAwait(false);
+        if (await TryReuseAsync(provenance, finalPath, cancellationToken).ConfigureAwait(false) is { } builtMeanwhile)
+        {
+            progress?.Report($"baseline {Path.GetFileName(finalPath)} was built by another process meanwhile");
+            return builtMeanwhile;
+        }
+
         using var temp = new TempArea(Layout).Create("pull");
         try
         {
@@ -131,8 +145,9 @@ public sealed partial class ImageCacheClient
 
             var output = Path.Combine(temp.Directory, "rootfs." + builderDescriptor.Extension);
             progress?.Report($"building {builderDescriptor.Format} with {builderDescriptor.Name}");
+            Report(progress, new PullBuildStarted(builderDescriptor.Name, builderDescriptor.Format, tree.EntryCount, tree.RegularFileBytes));
             var buildRequest = new BuildRequest(output, request.SizeMiB * 1024 * 1024, contentKey, tree.RegularFileBytes, tree.EntryCount,
-                new Dictionary<string, string>(StringComparer.Ordinal), null);
+                BuilderOptions(request), progress as IProgress<BuildProgress>);
             try
             {
                 await builder.BuildAsync(buildRequest, Entries(tree, spool), cancellationToken).ConfigureAwait(false);
@@ -154,10 +169,20 @@ public sealed partial class ImageCacheClient
             using var held = await Store.LockAsync(cancellationToken).ConfigureAwait(false);
             Directory.CreateDirectory(Layout.RootfsDir, IndexStore.DirectoryMode);
             var current = Store.Read();
+            MarkPublishing(temp.Directory, finalPath);
             File.Move(output, finalPath, overwrite: true);
-            var reduction = Index.Reduce(current, new IndexCommand.Upsert(KeepCreated(current, record)))
-                .Match(r => r, error => throw ImageCacheException.From(error));
-            Store.WriteIfChanged(current, reduction.Index);
+            Reduction reduction;
+            try
+            {
+                reduction = Index.Reduce(current, new IndexCommand.Upsert(KeepCreated(current, record)))
+                    .Match(r => r, error => throw ImageCacheException.From(error));
+                Store.WriteIfChanged(current, reduction.Index);
+            }
+            catch
+            {
+                UnpublishUnrecorded(current, finalPath); // the index write failed: publish nothing
+                throw;
+            }
             progress?.Report($"sealed {finalPath}");
             return Single(reduction);
         }

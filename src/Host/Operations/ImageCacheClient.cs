@@ -94,7 +94,7 @@ public sealed partial class ImageCacheClient
     public async Task<PruneResult> PruneAsync(bool purge, RetentionPolicy policy, CancellationToken cancellationToken = default)
     {
         var result = Pruned(await ReduceAsync(index => new IndexCommand.Prune(purge, StoreProbe.Gather(Layout, index), Now, policy), cancellationToken).ConfigureAwait(false));
-        new TempArea(Layout).CleanStale(Now);
+        await RecoverInterruptedWorkAsync(cancellationToken).ConfigureAwait(false);
         return result with { Blobs = await CollectBlobsAsync(cancellationToken).ConfigureAwait(false) };
     }
 

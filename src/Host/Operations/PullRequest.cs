@@ -8,6 +8,7 @@ namespace ImageCache.Host.Operations;
 /// <param name="AllowSetuid">Keep setuid/setgid bits (stripped by default).</param>
 /// <param name="Insecure">Allow plain HTTP and unverified TLS for a non-loopback registry (<c>--insecure</c>).</param>
 /// <param name="Format">The filesystem format wanted when no builder is named; null means ext4.</param>
+/// <param name="Journal">Write an ext4 journal (default); false (<c>--no-journal</c>) passes <c>journal=false</c> to the builder and keys the baseline apart.</param>
 /// <param name="PluginDirectories">The folders plugins are loaded from; null for the default ones (beside the app and in the state directory).</param>
 /// <param name="InitFile">A guest init binary (host path) copied into the image, mode 0755, owner 0:0 (<c>--init</c>); its SHA-256 is recorded and keys the baseline.</param>
 /// <param name="InitPath">Where the init goes in the image (<c>--init-path</c>, absolute); null for <c>/sbin/imagecache-init</c>. Needs <paramref name="InitFile"/>.</param>
@@ -23,4 +24,5 @@ public sealed record PullRequest(
     string? InitPath = null,
     ExtractionLimits? Limits = null,
     bool Insecure = false,
-    string? Format = null);
+    string? Format = null,
+    bool Journal = true);

@@ -24,6 +24,16 @@ public sealed record StateLayout(string Root)
     public string BlobsLockFile => Path.Combine(OciDir, "blobs.lock");
     /// <summary><c>tmp/</c>: in-flight work.</summary>
     public string TmpDir => Path.Combine(Root, "tmp");
+    /// <summary><c>locks/</c>: one build lock per content key (<see cref="BuildLockFile"/>).</summary>
+    public string LocksDir => Path.Combine(Root, "locks");
+
+    /// <summary>
+    /// <c>locks/build-&lt;key&gt;.lock</c>: held while a pull builds the baseline of a content key, so two processes
+    /// pulling the same content build it once (the second waits, then reuses it). Never deleted: unlinking a lock file
+    /// another process is waiting on would let a third lock a fresh inode beside it.
+    /// </summary>
+    public string BuildLockFile(string contentKey) => Path.Combine(LocksDir, $"build-{contentKey}.lock");
+
     /// <summary><c>plugins/</c>: plugins installed for this state directory.</summary>
     public string PluginsDir => Path.Combine(Root, "plugins");
 

@@ -22,8 +22,11 @@ public sealed class TempArea(StateLayout layout)
         return new TempScope(directory, held);
     }
 
-    /// <summary>Removes entries of dead processes; returns the paths removed.</summary>
-    public IReadOnlyList<string> CleanStale(DateTimeOffset now)
+    /// <summary>
+    /// Removes entries of dead processes; returns the paths removed. <paramref name="beforeDelete"/> sees each stale
+    /// directory before it goes (a pull rolls back a publish it had begun there).
+    /// </summary>
+    public IReadOnlyList<string> CleanStale(DateTimeOffset now, Action<string>? beforeDelete = null)
     {
         var removed = new List<string>();
         if (!Directory.Exists(layout.TmpDir)) return removed;
@@ -42,6 +45,7 @@ public sealed class TempArea(StateLayout layout)
                 var hasLock = File.Exists(Path.Combine(entry, OwnerLockName));
                 if (hasLock || now - Directory.GetLastWriteTimeUtc(entry) < UnlockedGrace) continue; // alive, or just being created
             }
+            beforeDelete?.Invoke(entry);
             DeleteTree(entry);
             removed.Add(entry);
         }

@@ -1,0 +1,3 @@
+using ImageCache.Contracts;
+
+[assembly: ImageCachePlugin(PluginContract.Version)]
