@@ -18,9 +18,11 @@ internal static class PullCommand
         var init = new Option<string?>("--init") { Description = "A guest init binary to copy into the image (0755, root-owned); its SHA-256 is recorded" };
         var initPath = new Option<string?>("--init-path") { Description = "Where --init goes in the image (default /sbin/imagecache-init)" };
         var insecure = new Option<bool>("--insecure") { Description = "Allow plain HTTP and unverified TLS for a non-loopback registry" };
+        var from = new Option<string?>("--from") { Description = "A shared cache repository (HOST/NAME) to take a prebuilt baseline from (default $IMAGECACHE_SHARED_CACHE)" };
+        var pushToCache = new Option<bool>("--push-to-cache") { Description = "Publish a baseline built here to the shared cache" };
         var command = new Command("pull", "Fetch an image and build its sealed root-filesystem baseline (reused when already built)")
         {
-            source, platform, builder, sizeMiB, allowSetuid, init, initPath, insecure,
+            source, platform, builder, sizeMiB, allowSetuid, init, initPath, insecure, from, pushToCache,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -29,15 +31,19 @@ internal static class PullCommand
                 context.PluginsDirs, Environment.GetEnvironmentVariable("IMAGECACHE_PLUGINS"));
             var request = new PullRequest(parseResult.GetValue(source)!, parseResult.GetValue(platform), parseResult.GetValue(builder) ?? "ext4",
                 parseResult.GetValue(sizeMiB), parseResult.GetValue(allowSetuid), directories,
-                InitFile: parseResult.GetValue(init), InitPath: parseResult.GetValue(initPath), Insecure: parseResult.GetValue(insecure));
+                InitFile: parseResult.GetValue(init), InitPath: parseResult.GetValue(initPath), Insecure: parseResult.GetValue(insecure),
+                CacheRepository: parseResult.GetValue(from) ?? NonEmpty(Environment.GetEnvironmentVariable(ImageCacheClient.SharedCacheVariable)),
+                PushToCache: parseResult.GetValue(pushToCache));
             IProgress<string>? progress = context.Quiet ? null : new SyncProgress(line => environment.Error.WriteLine($"imagecache: {line}"));
-            var record = await context.Client.PullAsync(request, progress, cancellationToken).ConfigureAwait(false);
+            var record = await context.Client.PullWithCacheAsync(request, progress, cancellationToken).ConfigureAwait(false);
             if (context.Json) context.WriteJson(JsonOutput.Record(record));
             else TextOutput.RecordSummary(context, record);
             return ExitCodes.Ok;
         });
         return command;
     }
+
+    static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     /// <summary>Reports on the caller's thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
     sealed class SyncProgress(Action<string> report) : IProgress<string>
