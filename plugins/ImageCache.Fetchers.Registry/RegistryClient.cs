@@ -28,6 +28,7 @@ internal sealed class RegistryClient
     readonly ConcurrentDictionary<string, CachedAuthorization> _authorizations;
     readonly bool _insecure;
     readonly SemaphoreSlim _authLock = new(1, 1);
+    readonly string _actions;
     CredentialStore.Lookup? _lookup;
     bool _sentCredential;
 
@@ -35,8 +36,9 @@ internal sealed class RegistryClient
     internal sealed record CachedAuthorization(AuthenticationHeaderValue Header, DateTimeOffset Expires);
 
     public RegistryClient(RegistryReference reference, bool insecure, HttpClient http, RegistryFetcherOptions options,
-        CredentialStore credentials, ConcurrentDictionary<string, CachedAuthorization> authorizations)
+        CredentialStore credentials, ConcurrentDictionary<string, CachedAuthorization> authorizations, bool push = false)
     {
+        _actions = push ? "pull,push" : "pull";
         _reference = reference;
         _insecure = insecure;
         _http = http;
@@ -50,7 +52,8 @@ internal sealed class RegistryClient
     /// <summary><c>scheme://host[:port]/</c> of the registry API.</summary>
     public Uri BaseUri { get; private set; }
 
-    string PullScope => $"repository:{_reference.Repository}:pull";
+    /// <summary>The token scope asked for: <c>pull</c>, or <c>pull,push</c> for a client that uploads.</summary>
+    string PullScope => $"repository:{_reference.Repository}:{_actions}";
 
     string CacheKey => $"{BaseUri.Authority}|{PullScope}";
 
@@ -62,7 +65,15 @@ internal sealed class RegistryClient
     /// 401 (turned into an authentication error), 429 and 5xx (retried, then an error), and redirects (followed).
     /// </summary>
     /// <exception cref="ImageSourceException">Unknown host, connection failures after retries, authentication, rate limits.</exception>
-    public async Task<HttpResponseMessage> GetAsync(Uri uri, string what, Action<HttpRequestMessage>? configure, CancellationToken cancellationToken)
+    public Task<HttpResponseMessage> GetAsync(Uri uri, string what, Action<HttpRequestMessage>? configure, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, uri, what, configure, null, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="GetAsync"/> for any method; <paramref name="content"/> creates the request body afresh for each
+    /// attempt (a retried upload sends its content again). Redirects are followed for GET and HEAD, and for 307/308.
+    /// </summary>
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, Uri uri, string what, Action<HttpRequestMessage>? configure,
+        Func<HttpContent?>? content, CancellationToken cancellationToken)
     {
         if (_insecure && !_reference.IsLoopback && BaseUri.Scheme == "https" && SameAuthority(uri, BaseUri))
             uri = await ChooseSchemeAsync(uri, what, cancellationToken).ConfigureAwait(false);
@@ -74,14 +85,15 @@ internal sealed class RegistryClient
             var authorization = sameHost ? CurrentAuthorization() : null;
             var response = await SendWithRetriesAsync(() =>
             {
-                var request = new HttpRequestMessage(HttpMethod.Get, uri);
+                var request = new HttpRequestMessage(method, uri) { Content = content?.Invoke() };
                 configure?.Invoke(request);
                 request.Headers.Authorization = authorization;
                 return request;
             }, uri, what, cancellationToken).ConfigureAwait(false);
 
             var status = (int)response.StatusCode;
-            if (status is 301 or 302 or 303 or 307 or 308 && response.Headers.Location is { } location)
+            var followable = method == HttpMethod.Get || method == HttpMethod.Head ? status is 301 or 302 or 303 or 307 or 308 : status is 307 or 308;
+            if (followable && response.Headers.Location is { } location)
             {
                 response.Dispose();
                 if (++redirects > 10) throw new ImageSourceException($"{what}: too many redirects (last to {Redact(uri)})");

@@ -40,7 +40,7 @@ internal sealed class RegistryFetcher : IImageFetcher, IDisposable
         return await new RegistryImageReader(reference, client, request, _options).FetchAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    static HttpClient CreateClient(bool verifyCertificates)
+    internal static HttpClient CreateClient(bool verifyCertificates)
     {
         var handler = new SocketsHttpHandler
         {

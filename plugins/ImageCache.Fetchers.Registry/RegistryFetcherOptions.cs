@@ -29,4 +29,7 @@ internal sealed record RegistryFetcherOptions
 
     /// <summary>How long a credential helper may run.</summary>
     public TimeSpan CredentialHelperTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Blobs larger than this are uploaded in PATCH chunks of this size; smaller ones in one PUT.</summary>
+    public int UploadChunkBytes { get; init; } = 64 << 20;
 }

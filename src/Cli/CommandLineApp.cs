@@ -17,6 +17,7 @@ internal static class CommandLineApp
         root.Subcommands.Add(ListCommand.Create(globals, environment));
         root.Subcommands.Add(InspectCommand.Create(globals, environment));
         root.Subcommands.Add(TagCommand.Create(globals, environment));
+        root.Subcommands.Add(PushCommand.Create(globals, environment));
         root.Subcommands.Add(RemoveCommand.Create(globals, environment));
         root.Subcommands.Add(PruneCommand.Create(globals, environment));
         root.Subcommands.Add(VerifyCommand.Create(globals, environment));

@@ -21,9 +21,11 @@ internal static class PullCommand
         var insecure = new Option<bool>("--insecure") { Description = "Allow plain HTTP and unverified TLS for a non-loopback registry" };
         var tag = new Option<string?>("--tag") { Description = "Also name the pulled image NAME (like `imagecache tag`)", HelpName = "NAME" };
         var noJournal = new Option<bool>("--no-journal") { Description = "Write ext4 without a journal (ext4 and mke2fs builders; a separate baseline)" };
+        var from = new Option<string?>("--from") { Description = "A shared cache repository (HOST/NAME) to take a prebuilt baseline from (default $IMAGECACHE_SHARED_CACHE)" };
+        var pushToCache = new Option<bool>("--push-to-cache") { Description = "Publish a baseline built here to the shared cache" };
         var command = new Command("pull", "Fetch an image and build its sealed root-filesystem baseline (reused when already built)")
         {
-            source, platform, builder, format, sizeMiB, allowSetuid, init, initPath, insecure, tag, noJournal,
+            source, platform, builder, format, sizeMiB, allowSetuid, init, initPath, insecure, tag, noJournal, from, pushToCache,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -33,7 +35,9 @@ internal static class PullCommand
             var request = new PullRequest(parseResult.GetValue(source)!, parseResult.GetValue(platform), parseResult.GetValue(builder),
                 parseResult.GetValue(sizeMiB), parseResult.GetValue(allowSetuid), directories,
                 InitFile: parseResult.GetValue(init), InitPath: parseResult.GetValue(initPath), Insecure: parseResult.GetValue(insecure),
-                Format: parseResult.GetValue(format), Journal: !parseResult.GetValue(noJournal));
+                Format: parseResult.GetValue(format), Journal: !parseResult.GetValue(noJournal),
+                CacheRepository: parseResult.GetValue(from) ?? NonEmpty(Environment.GetEnvironmentVariable(ImageCacheClient.SharedCacheVariable)),
+                PushToCache: parseResult.GetValue(pushToCache));
             var tagName = parseResult.GetValue(tag);
             if (tagName is not null) context.Client.CheckTagName(tagName); // a bad name fails before anything is fetched
 
@@ -56,12 +60,14 @@ internal static class PullCommand
     /// </summary>
     static Task<Core.ImageRecord> PullWithProgressAsync(CommandContext context, PullRequest request, CancellationToken cancellationToken)
     {
-        if (context.Quiet) return context.Client.PullAsync(request, null, cancellationToken);
+        if (context.Quiet) return context.Client.PullWithCacheAsync(request, null, cancellationToken);
         if (context.Environment.ErrorIsTerminal)
-            return TerminalPullProgress.RunAsync(context.Environment.Error, progress => context.Client.PullAsync(request, progress, cancellationToken));
+            return TerminalPullProgress.RunAsync(context.Environment.Error, progress => context.Client.PullWithCacheAsync(request, progress, cancellationToken));
         var lines = new SyncProgress(line => context.Environment.Error.WriteLine($"imagecache: {line}"));
-        return context.Client.PullAsync(request, lines, cancellationToken);
+        return context.Client.PullWithCacheAsync(request, lines, cancellationToken);
     }
+
+    static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     /// <summary>Reports on the caller's thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
     sealed class SyncProgress(Action<string> report) : IProgress<string>

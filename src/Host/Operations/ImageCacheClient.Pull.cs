@@ -117,6 +117,9 @@ public sealed partial class ImageCacheClient
             return builtMeanwhile;
         }
 
+        // Fleet sharing: a prebuilt baseline for this key in the shared cache (ImageCacheClient.Fleet.cs).
+        if (await TryPullPrebuiltAsync(request, provenance, registry, provider, progress, cancellationToken).ConfigureAwait(false) is { } prebuilt) return prebuilt;
+
         using var temp = new TempArea(Layout).Create("pull");
         try
         {

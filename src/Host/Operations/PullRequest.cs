@@ -13,6 +13,8 @@ namespace ImageCache.Host.Operations;
 /// <param name="InitFile">A guest init binary (host path) copied into the image, mode 0755, owner 0:0 (<c>--init</c>); its SHA-256 is recorded and keys the baseline.</param>
 /// <param name="InitPath">Where the init goes in the image (<c>--init-path</c>, absolute); null for <c>/sbin/imagecache-init</c>. Needs <paramref name="InitFile"/>.</param>
 /// <param name="Limits">Extraction limits; null for <see cref="ExtractionLimits.Default"/>.</param>
+/// <param name="CacheRepository">A shared cache repository (<c>HOST/NAME</c>, <c>--from</c>): a prebuilt baseline for the content key is taken from there instead of building (docs/fleet.md).</param>
+/// <param name="PushToCache">With <see cref="ImageCacheClient.PullWithCacheAsync"/>: publish a baseline built here to <paramref name="CacheRepository"/>.</param>
 public sealed record PullRequest(
     string Source,
     string? Platform = null,
@@ -25,4 +27,6 @@ public sealed record PullRequest(
     ExtractionLimits? Limits = null,
     bool Insecure = false,
     string? Format = null,
-    bool Journal = true);
+    bool Journal = true,
+    string? CacheRepository = null,
+    bool PushToCache = false);
