@@ -14,6 +14,7 @@ namespace ImageCache.Reliability.Tests;
 /// published (no baseline, no record, no temp litter). Cases the fetcher and builder suites already cover at their own
 /// level (Plugins.Tests, Builders.Tests HostileLayerTests) appear here once more only end to end.
 /// </summary>
+[Collection(ProcessCollection.Name)]
 public sealed class HostileInputTests : IDisposable
 {
     readonly Sandbox sandbox = new();
