@@ -23,6 +23,7 @@ internal static class Json
         try
         {
             var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 64 });
+            RequireValidText(document, bytes, what);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 document.Dispose();
@@ -32,6 +33,26 @@ internal static class Json
         }
         catch (JsonException e)
         {
+            throw new ImageSourceException($"{what} is not valid JSON: {Digests.Printable(e.Message)}", e);
+        }
+    }
+
+    /// <summary>
+    /// JsonDocument accepts strings holding invalid UTF-8 or a lone escaped surrogate (<c>"\ud800"</c>) and only
+    /// fails, with InvalidOperationException, when one is read. Reading every string once here turns that into the
+    /// same one-line refusal as any other bad document (found by the reliability fuzzer).
+    /// </summary>
+    static void RequireValidText(JsonDocument document, byte[] bytes, string what)
+    {
+        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { MaxDepth = 64 });
+        try
+        {
+            while (reader.Read())
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName) reader.GetString();
+        }
+        catch (InvalidOperationException e)
+        {
+            document.Dispose();
             throw new ImageSourceException($"{what} is not valid JSON: {Digests.Printable(e.Message)}", e);
         }
     }

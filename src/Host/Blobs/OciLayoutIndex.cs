@@ -74,7 +74,8 @@ public sealed class OciLayoutIndex
     {
         ArgumentNullException.ThrowIfNull(digests);
         var count = 0;
-        if (digests.Count == 0) return 0;
+        // No early return for an empty set: prune's collection is what takes the layout lock when nothing else
+        // does, and under it the temp files of killed writers are removed (UpdateAsync writes nothing unchanged).
         await UpdateAsync(manifests =>
         {
             for (var i = manifests.Count - 1; i >= 0; i--)
@@ -120,6 +121,7 @@ public sealed class OciLayoutIndex
         if (createLayout) OciLayoutScaffold.Ensure(LayoutDir);
         else if (!File.Exists(IndexFile)) return false;
         using var held = await FileLock.AcquireAsync(LockFile, onWaiting, cancellationToken).ConfigureAwait(false);
+        RemoveStaleTemps();
         var root = Read() ?? new JsonObject();
         if (root["manifests"] is not JsonArray manifests)
         {
@@ -147,6 +149,16 @@ public sealed class OciLayoutIndex
         {
             throw new ImageCacheException(HostErrorCodes.IndexCorrupt, $"{IndexFile} is not a valid OCI image index: {e.Message.ReplaceLineEndings(" ")}", e);
         }
+    }
+
+    /// <summary>
+    /// Deletes <c>.index.json.tmp-*</c> left by a writer killed mid-write (found by the reliability crash test: they
+    /// were never collected). Writers hold the layout lock while their temp file exists, so under it any such file is stale.
+    /// </summary>
+    void RemoveStaleTemps()
+    {
+        foreach (var stale in Directory.EnumerateFiles(LayoutDir, ".index.json.tmp-*"))
+            OciLayoutScaffold.TryDelete(stale);
     }
 
     void Write(JsonObject root)

@@ -272,54 +272,64 @@ public sealed partial class ImageCacheClient
 
         await using var hashing = new HashingReadStream(decompressed);
         var entries = new List<LayerEntry>();
-        await using (var reader = new TarReader(hashing, leaveOpen: true))
+        try
         {
-            var index = 0;
-            while (await reader.GetNextEntryAsync(cancellationToken).ConfigureAwait(false) is { } entry)
-            {
-                var header = entry.Header;
-                var dataRef = new DataRef(layerIndex, index);
-                if (budget.Admit(header.Name, header.Kind == TarEntryKind.RegularFile ? header.Size : 0) is { } refusal)
-                    throw Fail($"layer {layer.Digest}: {refusal}; nothing was built");
-                if (header.Kind == TarEntryKind.RegularFile && header.Size > 0)
-                {
-                    await using var file = new FileStream(Path.Combine(spool, $"{layerIndex}-{index}"), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-                    await entry.DataStream.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
-                }
-                var xattrs = Map<OrdStringOrdinal, string, byte[]>.Empty;
-                foreach (var (key, value) in header.Xattrs) xattrs = xattrs.AddOrUpdate(key, value);
-                entries.Add(new LayerEntry
-                {
-                    Name = header.Name,
-                    Kind = header.Kind switch
-                    {
-                        TarEntryKind.RegularFile => LayerEntryKind.File,
-                        TarEntryKind.Directory => LayerEntryKind.Directory,
-                        TarEntryKind.SymbolicLink => LayerEntryKind.Symlink,
-                        TarEntryKind.HardLink => LayerEntryKind.HardLink,
-                        TarEntryKind.CharacterDevice => LayerEntryKind.CharDevice,
-                        TarEntryKind.BlockDevice => LayerEntryKind.BlockDevice,
-                        TarEntryKind.Fifo => LayerEntryKind.Fifo,
-                        _ => throw Fail($"layer {layer.Digest}: unsupported entry type {header.Kind} for {header.Name}"),
-                    },
-                    Mode = header.Mode,
-                    Uid = header.Uid,
-                    Gid = header.Gid,
-                    ModifiedTime = header.ModifiedTime,
-                    Xattrs = xattrs,
-                    LinkTarget = header.LinkName,
-                    DeviceMajor = header.DevMajor,
-                    DeviceMinor = header.DevMinor,
-                    Size = header.Kind == TarEntryKind.RegularFile ? header.Size : 0,
-                    DataRef = dataRef,
-                });
-                index++;
-            }
+            await ReadEntriesAsync(hashing, entries).ConfigureAwait(false);
         }
+        // A corrupt or cut tar (or gzip/zstd stream) names the layer it is in: an image has several.
+        catch (InvalidDataException e) { throw Fail($"layer {layer.Digest}: {e.Message}", e); }
         var diffId = await hashing.FinishAsync(cancellationToken).ConfigureAwait(false);
         if (layer.DiffId is { Length: > 0 } expected && !string.Equals(expected, diffId, StringComparison.Ordinal))
             throw Fail($"layer {layer.Digest} does not match its diff_id: expected {expected}, got {diffId}");
         return Prelude.toSeq(entries.ToArray());
+
+        async Task ReadEntriesAsync(Stream hashing, List<LayerEntry> entries)
+        {
+            await using (var reader = new TarReader(hashing, leaveOpen: true))
+            {
+                var index = 0;
+                while (await reader.GetNextEntryAsync(cancellationToken).ConfigureAwait(false) is { } entry)
+                {
+                    var header = entry.Header;
+                    var dataRef = new DataRef(layerIndex, index);
+                    if (budget.Admit(header.Name, header.Kind == TarEntryKind.RegularFile ? header.Size : 0) is { } refusal)
+                        throw Fail($"layer {layer.Digest}: {refusal}; nothing was built");
+                    if (header.Kind == TarEntryKind.RegularFile && header.Size > 0)
+                    {
+                        await using var file = new FileStream(Path.Combine(spool, $"{layerIndex}-{index}"), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+                        await entry.DataStream.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+                    }
+                    var xattrs = Map<OrdStringOrdinal, string, byte[]>.Empty;
+                    foreach (var (key, value) in header.Xattrs) xattrs = xattrs.AddOrUpdate(key, value);
+                    entries.Add(new LayerEntry
+                    {
+                        Name = header.Name,
+                        Kind = header.Kind switch
+                        {
+                            TarEntryKind.RegularFile => LayerEntryKind.File,
+                            TarEntryKind.Directory => LayerEntryKind.Directory,
+                            TarEntryKind.SymbolicLink => LayerEntryKind.Symlink,
+                            TarEntryKind.HardLink => LayerEntryKind.HardLink,
+                            TarEntryKind.CharacterDevice => LayerEntryKind.CharDevice,
+                            TarEntryKind.BlockDevice => LayerEntryKind.BlockDevice,
+                            TarEntryKind.Fifo => LayerEntryKind.Fifo,
+                            _ => throw Fail($"layer {layer.Digest}: unsupported entry type {header.Kind} for {header.Name}"),
+                        },
+                        Mode = header.Mode,
+                        Uid = header.Uid,
+                        Gid = header.Gid,
+                        ModifiedTime = header.ModifiedTime,
+                        Xattrs = xattrs,
+                        LinkTarget = header.LinkName,
+                        DeviceMajor = header.DevMajor,
+                        DeviceMinor = header.DevMinor,
+                        Size = header.Kind == TarEntryKind.RegularFile ? header.Size : 0,
+                        DataRef = dataRef,
+                    });
+                    index++;
+                }
+            }
+        }
     }
 
     static async IAsyncEnumerable<FilesystemEntry> Entries(MergedTree tree, string spool)

@@ -156,8 +156,16 @@ public static class IndexJson
     /// One streaming pass with <see cref="Utf8JsonReader"/>: no document tree, no copy of the file. On an index of
     /// 10,000 records the tree and its garbage cost more than everything else a <c>tag</c> does.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per process: skip the slow first JIT tier
     static ImageIndex Deserialize(ReadOnlySpan<byte> utf8, List<(ImageRecord Record, int Start, int Length)>? rawRanges)
+    {
+        // Utf8JsonReader reports text that is not valid UTF-8, or a lone escaped surrogate in a name it compares, with
+        // InvalidOperationException; a corrupt index must be the same clear error as any other (found by fuzzing).
+        try { return DeserializeCore(utf8, rawRanges); }
+        catch (InvalidOperationException e) { throw new JsonException(e.Message, e); }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per process: skip the slow first JIT tier
+    static ImageIndex DeserializeCore(ReadOnlySpan<byte> utf8, List<(ImageRecord Record, int Start, int Length)>? rawRanges)
     {
         var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { AllowTrailingCommas = false, MaxDepth = 64 });
         if (!reader.Read()) throw new JsonException("the file is empty");
