@@ -202,9 +202,12 @@ internal sealed class RegistryClient
         var token = Json.String(root, "token") is { Length: > 0 } t ? t : Json.String(root, "access_token");
         if (string.IsNullOrEmpty(token)) throw new ImageSourceException($"{what}: the token response holds no token");
         var lifetime = Math.Max(60, Json.Int64(root, "expires_in") ?? 60);
-        var issued = Json.String(root, "issued_at") is { } issuedText && DateTimeOffset.TryParse(issuedText, out var at) && at <= DateTimeOffset.UtcNow ? at : DateTimeOffset.UtcNow;
+        // The lifetime counts from when the token arrived, by our clock. The service's issued_at is not used: a token
+        // service whose clock runs behind ours would hand out tokens that look expired on arrival, and a client that
+        // trusted it could never use one (the retry after the challenge would go out without it). The registry checks
+        // the token's real expiry itself; a token it refuses is re-challenged once.
         // Renew a little early so a token does not expire between the check and the request.
-        return new CachedAuthorization(new AuthenticationHeaderValue("Bearer", token), issued.AddSeconds(lifetime - 10));
+        return new CachedAuthorization(new AuthenticationHeaderValue("Bearer", token), DateTimeOffset.UtcNow.AddSeconds(lifetime - 10));
     }
 
     ImageSourceException AuthenticationRequired(string what, CredentialStore.Lookup lookup) =>

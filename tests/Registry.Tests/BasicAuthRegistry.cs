@@ -5,7 +5,7 @@ using System.Text;
 namespace ImageCache.Registry.Tests;
 
 /// <summary>A docker-registry with htpasswd Basic auth (<c>htpasswd -Bbn</c>), one image pushed, shared by a test class.</summary>
-public sealed class BasicAuthRegistry : IAsyncLifetime
+public class BasicAuthRegistry : IAsyncLifetime
 {
     public const string User = "alice";
     public const string Password = "s3cret-Pa55-for-tests";
@@ -14,6 +14,9 @@ public sealed class BasicAuthRegistry : IAsyncLifetime
     string? directory;
 
     internal RegistryServer Server => server!;
+
+    /// <summary>More of the registry's YAML config, after its <c>auth:</c> section.</summary>
+    protected virtual string ExtraConfig => "";
 
     internal PushedImage Image { get; private set; } = null!;
 
@@ -40,6 +43,7 @@ public sealed class BasicAuthRegistry : IAsyncLifetime
               htpasswd:
                 realm: imagecache-test
                 path: {htpasswd}
+            {ExtraConfig}
             """);
         var basic = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{User}:{Password}")));
         Image = await TestImages.PushImageAsync(new ImagePusher(server.Address, basic), Repository, "v1");

@@ -64,4 +64,68 @@ public sealed class TokenAuthTests : IDisposable
         Assert.Equal(image.ManifestDigest, fetched.ManifestDigest);
         Assert.Contains(true, tokens.SawCredentials);
     }
+
+    [Fact]
+    public async Task A_token_the_registry_rejects_later_is_re_challenged_once_and_the_pull_succeeds()
+    {
+        var (registry, tokens, reference, image) = await StartAsync();
+        var proxy = new FaultProxy(registry.Address);
+        started.Add(proxy);
+        var repository = reference[(registry.Address.Length + 1)..reference.LastIndexOf(':')];
+        // The first blob request carrying a token is answered as the registry answers a revoked or expired token.
+        var rejected = 0;
+        proxy.Faults = r => r.HasAuthorization && r.Path.Contains("/blobs/", StringComparison.Ordinal) && Interlocked.Exchange(ref rejected, 1) == 0
+            ? new Fault.Respond(401, new Dictionary<string, string>
+            {
+                ["WWW-Authenticate"] = $"Bearer realm=\"{tokens.Realm}\",service=\"{TokenServer.Service}\",scope=\"repository:{repository}:pull\",error=\"invalid_token\"",
+            }, """{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}""")
+            : null;
+        using var fetcher = new RegistryFetcher(store.Options);
+
+        var fetched = await store.FetchAsync($"{proxy.Address}/{repository}:v1", fetcher: fetcher);
+
+        Assert.Equal(image.ManifestDigest, fetched.ManifestDigest);
+        Assert.All(image.LayerDigests, d => Assert.True(store.Blobs.Contains(d), d));
+        Assert.Equal(1, rejected);
+        Assert.Equal(2, tokens.Requests); // the first challenge, and the one re-challenge after the rejection
+    }
+
+    [Fact]
+    public async Task A_token_rejected_again_after_the_re_challenge_fails_the_pull_without_looping()
+    {
+        var (registry, tokens, reference, image) = await StartAsync();
+        var proxy = new FaultProxy(registry.Address);
+        started.Add(proxy);
+        var repository = reference[(registry.Address.Length + 1)..reference.LastIndexOf(':')];
+        proxy.Faults = r => r.HasAuthorization && r.Path.Contains("/blobs/", StringComparison.Ordinal)
+            ? new Fault.Respond(401, new Dictionary<string, string>
+            {
+                ["WWW-Authenticate"] = $"Bearer realm=\"{tokens.Realm}\",service=\"{TokenServer.Service}\",scope=\"repository:{repository}:pull\"",
+            })
+            : null;
+
+        var error = await store.FailAsync($"{proxy.Address}/{repository}:v1");
+
+        Assert.StartsWith("authentication required for", error.Message);
+        Assert.Contains(image.ConfigDigest, error.Message);
+        Assert.Equal(2, tokens.Requests);
+        Assert.DoesNotContain(image.LayerDigests, store.Blobs.Contains);
+    }
+
+    [Fact]
+    public async Task A_token_service_whose_clock_runs_behind_still_gives_a_token_that_is_used_and_cached()
+    {
+        var (_, tokens, reference, image) = await StartAsync();
+        // issued_at ten minutes ago with expires_in 300: by that clock the token expired before it arrived.
+        tokens.ClockBehind = TimeSpan.FromMinutes(10);
+        using var fetcher = new RegistryFetcher(store.Options);
+
+        var first = await store.FetchAsync(reference, fetcher: fetcher);
+        var second = await store.FetchAsync(reference, fetcher: fetcher);
+
+        Assert.Equal(image.ManifestDigest, first.ManifestDigest);
+        Assert.Equal(image.ManifestDigest, second.ManifestDigest);
+        Assert.All(image.LayerDigests, d => Assert.True(store.Blobs.Contains(d), d));
+        Assert.Equal(1, tokens.Requests);
+    }
 }

@@ -43,6 +43,12 @@ internal sealed class TokenServer : IDisposable
     /// <summary>Token requests answered so far (granted or not).</summary>
     public int Requests => Volatile.Read(ref requests);
 
+    /// <summary>
+    /// How far behind the real time this service's clock runs: its responses carry an <c>issued_at</c> that far in the
+    /// past (the tokens themselves stay valid: the registry checks their <c>exp</c> against its own, correct clock).
+    /// </summary>
+    public TimeSpan ClockBehind { get; set; }
+
     /// <summary>Whether each request carried Basic credentials.</summary>
     public List<bool> SawCredentials { get; } = [];
 
@@ -120,6 +126,7 @@ internal sealed class TokenServer : IDisposable
         var body = number % 2 == 1
             ? new JsonObject { ["token"] = token, ["expires_in"] = 300 }
             : new JsonObject { ["access_token"] = token, ["expires_in"] = 300 };
+        if (ClockBehind > TimeSpan.Zero) body["issued_at"] = (DateTimeOffset.UtcNow - ClockBehind).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
         var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
         response.ContentType = "application/json";
         response.ContentLength64 = bytes.Length;
