@@ -95,7 +95,7 @@ public sealed partial class ImageCacheClient
             var provenance = Provenance.OfCopy(baseline, destination) with { SizeBytes = target };
             return new CloneResult(provenance, baseline, reflinked ? CloneMethod.Reflink : CloneMethod.SparseCopy, request.VerifyContent, target > length);
         }
-        catch (IOException e) when (!published)
+        catch (Exception e) when (!published && e is (IOException or UnauthorizedAccessException))
         {
             throw CloneFail(File.Exists(destination) && !request.Force && !exists
                 ? $"{destination} appeared while the copy was being made; it was left alone"

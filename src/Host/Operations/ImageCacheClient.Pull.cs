@@ -238,7 +238,7 @@ public sealed partial class ImageCacheClient
     /// </summary>
     static async Task<Seq<LayerEntry>> ReadLayerAsync(OciBlobStore blobs, LayerDescriptor layer, int layerIndex, string spool, LayerData layerData, ExtractionBudget budget, CancellationToken cancellationToken)
     {
-        var raw = (FileStream)blobs.OpenRead(layer.Digest);
+        var raw = blobs.OpenRead(layer.Digest);
         var magic = new byte[4];
         var got = await raw.ReadAtLeastAsync(magic, 4, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
         raw.Seek(0, SeekOrigin.Begin);
@@ -252,7 +252,7 @@ public sealed partial class ImageCacheClient
         await using var hashing = new HashingReadStream(decompressed);
         var entries = new List<LayerEntry>();
         var offsets = new List<long>();
-        var inPlace = ReferenceEquals(decompressed, raw);
+        var inPlace = ReferenceEquals(decompressed, raw) && raw is FileStream;
         // The data of a compressed layer is kept as it is decompressed, in one file; an uncompressed blob is read in place.
         var spoolTar = inPlace ? null : new FileStream(Path.Combine(spool, $"{layerIndex}.tar"), new FileStreamOptions
         {
@@ -306,7 +306,7 @@ public sealed partial class ImageCacheClient
                 throw Fail($"layer {layer.Digest} does not match its diff_id: expected {expected}, got {diffId}");
             if (spoolTar is not null) await spoolTar.FlushAsync(cancellationToken).ConfigureAwait(false);
             // The handle outlives the streams (disposed with layerData): the builder reads entries with pread on it.
-            var dataFile = File.OpenHandle(inPlace ? raw.Name : spoolTar!.Name, FileMode.Open, FileAccess.Read, FileShare.Read);
+            var dataFile = File.OpenHandle(inPlace ? ((FileStream)raw).Name : spoolTar!.Name, FileMode.Open, FileAccess.Read, FileShare.Read);
             layerData.Add(layerIndex, dataFile, offsets.ToArray());
             return Prelude.toSeq(entries.ToArray());
         }
