@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-tools=(mke2fs:e2fsprogs debugfs:e2fsprogs e2fsck:e2fsprogs unsquashfs:squashfs-tools tar2sqfs:squashfs-tools-ng sqfs2tar:squashfs-tools-ng tar:tar
+tools=(mke2fs:e2fsprogs debugfs:e2fsprogs e2fsck:e2fsprogs resize2fs:e2fsprogs dumpe2fs:e2fsprogs cmp:diffutils unsquashfs:squashfs-tools tar2sqfs:squashfs-tools-ng sqfs2tar:squashfs-tools-ng tar:tar
        docker-registry:docker-registry skopeo:skopeo umoci:umoci zstd:zstd htpasswd:apache2-utils
-       mkfs.erofs:erofs-utils fsck.erofs:erofs-utils dumpe2fs:e2fsprogs script:bsdutils kill:procps)
+       mkfs.erofs:erofs-utils fsck.erofs:erofs-utils script:bsdutils kill:procps)
 missing=()
 for entry in "${tools[@]}"; do
   command -v "${entry%%:*}" >/dev/null 2>&1 || missing+=("${entry#*:}")

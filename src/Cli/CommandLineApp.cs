@@ -21,6 +21,7 @@ internal static class CommandLineApp
         root.Subcommands.Add(RemoveCommand.Create(globals, environment));
         root.Subcommands.Add(PruneCommand.Create(globals, environment));
         root.Subcommands.Add(VerifyCommand.Create(globals, environment));
+        root.Subcommands.Add(CloneCommand.Create(globals, environment));
         root.Subcommands.Add(PluginsCommand.Create(globals, environment));
         return root;
     }

@@ -14,4 +14,7 @@ public static class HostErrorCodes
 
     /// <summary>A pull failed: bad source, fetch, layer or build error.</summary>
     public const int PullFailed = 2005;
+
+    /// <summary>A clone was refused or failed: no baseline, bad destination, shrink, grow of a non-ext4 copy, a changed baseline.</summary>
+    public const int CloneFailed = 2006;
 }

@@ -40,6 +40,8 @@ public sealed class OciLayoutIndex
         await UpdateAsync(manifests =>
         {
             var entry = ToJson(descriptor, refName);
+            // A warm pull names the same manifest again: leave the file alone (no rewrite, no fsync).
+            if (manifests.Count(m => RefNameOf(m) == refName) == 1 && manifests.Any(m => RefNameOf(m) == refName && JsonNode.DeepEquals(m, entry))) return false;
             var replaced = false;
             for (var i = 0; i < manifests.Count; i++)
             {

@@ -121,6 +121,7 @@ public sealed partial class ImageCacheClient
         if (await TryPullPrebuiltAsync(request, provenance, registry, provider, progress, cancellationToken).ConfigureAwait(false) is { } prebuilt) return prebuilt;
 
         using var temp = new TempArea(Layout).Create("pull");
+        using var layerData = new LayerData();
         try
         {
             var spool = Path.Combine(temp.Directory, "data");
@@ -135,7 +136,7 @@ public sealed partial class ImageCacheClient
             for (var i = 0; i < fetched.Layers.Count; i++)
             {
                 progress?.Report($"reading layer {i + 1}/{fetched.Layers.Count} {fetched.Layers[i].Digest}");
-                layers.Add(await ReadLayerAsync(blobs, fetched.Layers[i], i, spool, budget, cancellationToken).ConfigureAwait(false));
+                layers.Add(await ReadLayerAsync(blobs, fetched.Layers[i], i, spool, layerData, budget, cancellationToken).ConfigureAwait(false));
             }
             // The guest init goes in as one more layer, so it lands like any entry (through symlinked parents such as
             // a merged-usr /sbin → usr/sbin, inside the image) and replaces whatever the image had there.
@@ -153,7 +154,7 @@ public sealed partial class ImageCacheClient
                 BuilderOptions(request), progress as IProgress<BuildProgress>);
             try
             {
-                await builder.BuildAsync(buildRequest, Entries(tree, spool), cancellationToken).ConfigureAwait(false);
+                await builder.BuildAsync(buildRequest, Entries(tree, spool, layerData), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException and not ImageCacheException) { throw Fail($"{builderDescriptor.Name} build failed: {e.Message}", e); }
             if (!File.Exists(output)) throw Fail($"the {builderDescriptor.Name} builder wrote no image");
@@ -256,8 +257,12 @@ public sealed partial class ImageCacheClient
                 : Seq<string>.Empty;
     }
 
-    /// <summary>Reads one layer's headers, spooling regular files' data to <c>spool/&lt;layer&gt;-&lt;entry&gt;</c> and checking the DiffID.</summary>
-    static async Task<Seq<LayerEntry>> ReadLayerAsync(OciBlobStore blobs, LayerDescriptor layer, int layerIndex, string spool, ExtractionBudget budget, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads one layer's headers in one pass and checks the DiffID. File data stays in one tar per layer
+    /// (<see cref="LayerData"/>): the blob itself when it is an uncompressed tar, else <c>spool/&lt;layer&gt;.tar</c>,
+    /// written while the layer is decompressed.
+    /// </summary>
+    static async Task<Seq<LayerEntry>> ReadLayerAsync(OciBlobStore blobs, LayerDescriptor layer, int layerIndex, string spool, LayerData layerData, ExtractionBudget budget, CancellationToken cancellationToken)
     {
         var raw = blobs.OpenRead(layer.Digest);
         var magic = new byte[4];
@@ -272,20 +277,17 @@ public sealed partial class ImageCacheClient
 
         await using var hashing = new HashingReadStream(decompressed);
         var entries = new List<LayerEntry>();
+        var offsets = new List<long>();
+        var inPlace = ReferenceEquals(decompressed, raw) && raw is FileStream;
+        // The data of a compressed layer is kept as it is decompressed, in one file; an uncompressed blob is read in place.
+        var spoolTar = inPlace ? null : new FileStream(Path.Combine(spool, $"{layerIndex}.tar"), new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.Read, BufferSize = 1 << 20,
+        });
         try
         {
-            await ReadEntriesAsync(hashing, entries).ConfigureAwait(false);
-        }
-        // A corrupt or cut tar (or gzip/zstd stream) names the layer it is in: an image has several.
-        catch (InvalidDataException e) { throw Fail($"layer {layer.Digest}: {e.Message}", e); }
-        var diffId = await hashing.FinishAsync(cancellationToken).ConfigureAwait(false);
-        if (layer.DiffId is { Length: > 0 } expected && !string.Equals(expected, diffId, StringComparison.Ordinal))
-            throw Fail($"layer {layer.Digest} does not match its diff_id: expected {expected}, got {diffId}");
-        return Prelude.toSeq(entries.ToArray());
-
-        async Task ReadEntriesAsync(Stream hashing, List<LayerEntry> entries)
-        {
-            await using (var reader = new TarReader(hashing, leaveOpen: true))
+            var counted = new TeeReadStream(hashing, spoolTar);
+            await using (var reader = new TarReader(counted, leaveOpen: true))
             {
                 var index = 0;
                 while (await reader.GetNextEntryAsync(cancellationToken).ConfigureAwait(false) is { } entry)
@@ -294,11 +296,7 @@ public sealed partial class ImageCacheClient
                     var dataRef = new DataRef(layerIndex, index);
                     if (budget.Admit(header.Name, header.Kind == TarEntryKind.RegularFile ? header.Size : 0) is { } refusal)
                         throw Fail($"layer {layer.Digest}: {refusal}; nothing was built");
-                    if (header.Kind == TarEntryKind.RegularFile && header.Size > 0)
-                    {
-                        await using var file = new FileStream(Path.Combine(spool, $"{layerIndex}-{index}"), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-                        await entry.DataStream.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
-                    }
+                    offsets.Add(counted.Position); // the reader reads whole 512-byte blocks: the entry's data starts here
                     var xattrs = Map<OrdStringOrdinal, string, byte[]>.Empty;
                     foreach (var (key, value) in header.Xattrs) xattrs = xattrs.AddOrUpdate(key, value);
                     entries.Add(new LayerEntry
@@ -329,10 +327,24 @@ public sealed partial class ImageCacheClient
                     index++;
                 }
             }
+            var diffId = await hashing.FinishAsync(cancellationToken).ConfigureAwait(false);
+            if (layer.DiffId is { Length: > 0 } expected && !string.Equals(expected, diffId, StringComparison.Ordinal))
+                throw Fail($"layer {layer.Digest} does not match its diff_id: expected {expected}, got {diffId}");
+            if (spoolTar is not null) await spoolTar.FlushAsync(cancellationToken).ConfigureAwait(false);
+            // The handle outlives the streams (disposed with layerData): the builder reads entries with pread on it.
+            var dataFile = File.OpenHandle(inPlace ? ((FileStream)raw).Name : spoolTar!.Name, FileMode.Open, FileAccess.Read, FileShare.Read);
+            layerData.Add(layerIndex, dataFile, offsets.ToArray());
+            return Prelude.toSeq(entries.ToArray());
+        }
+        // A corrupt or cut tar (or gzip/zstd stream) names the layer it is in: an image has several.
+        catch (InvalidDataException e) { throw Fail($"layer {layer.Digest}: {e.Message}", e); }
+        finally
+        {
+            if (spoolTar is not null) await spoolTar.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    static async IAsyncEnumerable<FilesystemEntry> Entries(MergedTree tree, string spool)
+    static async IAsyncEnumerable<FilesystemEntry> Entries(MergedTree tree, string spool, LayerData layerData)
     {
         foreach (var entry in tree.Entries)
         {
@@ -352,10 +364,8 @@ public sealed partial class ImageCacheClient
             Func<CancellationToken, ValueTask<Stream>>? open = null;
             if (kind == FilesystemEntryKind.RegularFile)
             {
-                var dataPath = Path.Combine(spool, $"{entry.DataRef.Layer}-{entry.DataRef.Entry}");
-                open = entry.Size > 0
-                    ? _ => ValueTask.FromResult<Stream>(new FileStream(dataPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan))
-                    : _ => ValueTask.FromResult(Stream.Null);
+                var (data, size) = (entry.DataRef, entry.Size);
+                open = _ => ValueTask.FromResult(layerData.Open(spool, data, size));
             }
             yield return new FilesystemEntry(entry.Path == PathRules.Root ? "" : entry.Path, kind, entry.Mode, entry.Uid, entry.Gid, entry.ModifiedTime, xattrs,
                 entry.LinkTarget.Length > 0 ? entry.LinkTarget : null, (int)entry.DeviceMajor, (int)entry.DeviceMinor, entry.Size, open);

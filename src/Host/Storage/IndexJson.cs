@@ -378,7 +378,7 @@ public static class IndexJson
         return new ImageConfig(user, workingDir, stopSignal, labels, ports, volumes);
     }
 
-    static void WriteConfig(Utf8JsonWriter writer, ImageConfig config)
+    internal static void WriteConfig(Utf8JsonWriter writer, ImageConfig config)
     {
         writer.WriteStartObject("image_config");
         WriteIfSet(writer, "user", config.User);
