@@ -18,7 +18,10 @@ internal sealed class DockerArchiveFetcher : IImageFetcher
         ArgumentNullException.ThrowIfNull(request);
         var location = ParseLocation(request.Location);
         var source = $"{Transport}:{location.Path}";
-        var temp = Directory.CreateTempSubdirectory("imagecache-docker-archive-"); // mode 0700
+        // The host's scratch directory lives in its state directory (collected after a crash); older hosts give none.
+        var temp = request.ScratchDirectory is { } scratch
+            ? Directory.CreateDirectory(Path.Combine(scratch, "imagecache-docker-archive")) // inside a 0700 directory
+            : Directory.CreateTempSubdirectory("imagecache-docker-archive-"); // mode 0700
         try
         {
             var reader = new DockerArchiveReader(location.Path, temp.FullName, source, request);

@@ -19,7 +19,10 @@ internal sealed class OciArchiveFetcher : IImageFetcher
         ArgumentNullException.ThrowIfNull(request);
         var location = SourceLocation.Parse(request.Location, File.Exists, Transport);
         var source = $"{Transport}:{location.Path}";
-        var temp = Directory.CreateTempSubdirectory("imagecache-oci-archive-"); // mode 0700
+        // The host's scratch directory lives in its state directory (collected after a crash); older hosts give none.
+        var temp = request.ScratchDirectory is { } scratch
+            ? Directory.CreateDirectory(Path.Combine(scratch, "imagecache-oci-archive")) // inside a 0700 directory
+            : Directory.CreateTempSubdirectory("imagecache-oci-archive-"); // mode 0700
         try
         {
             if (Directory.Exists(location.Path))

@@ -11,4 +11,13 @@ public sealed record FetchRequest(
     PlatformSpec? Platform,
     IBlobStore Blobs,
     bool Insecure,
-    IProgress<TransferProgress>? Progress);
+    IProgress<TransferProgress>? Progress)
+{
+    /// <summary>
+    /// A private, empty directory inside the host's state directory where the fetcher may keep temporary files
+    /// (for example members spooled out of a compressed archive). The host removes it after the fetch, and after a
+    /// crash on its next start, so nothing is ever left outside the state directory. Null from older hosts: then
+    /// use a private directory of your own and delete it yourself.
+    /// </summary>
+    public string? ScratchDirectory { get; init; }
+}

@@ -62,9 +62,14 @@ public sealed partial class ImageCacheClient
         using var blobsInUse = await HoldBlobsForPullAsync(cancellationToken).ConfigureAwait(false); // until the record is written: prune collects no blobs meanwhile
         progress?.Report($"fetching {source}");
         FetchedImage fetched;
+        // Fetchers keep their temporary files here, inside the state directory: a crash leaves nothing elsewhere.
+        using (var scratch = new TempArea(Layout).Create("fetch"))
         try
         {
-            fetched = await fetcher.FetchAsync(new FetchRequest(location, platformSpec, blobs, request.Insecure, progress as IProgress<TransferProgress>), cancellationToken).ConfigureAwait(false);
+            fetched = await fetcher.FetchAsync(new FetchRequest(location, platformSpec, blobs, request.Insecure, progress as IProgress<TransferProgress>)
+            {
+                ScratchDirectory = scratch.Directory,
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException and not ImageCacheException) { throw Fail(e.Message, e); }
         await RecordInLayoutAsync(blobs, fetched, transport, location, cancellationToken).ConfigureAwait(false);

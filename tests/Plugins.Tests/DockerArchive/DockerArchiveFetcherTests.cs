@@ -129,6 +129,45 @@ public sealed class DockerArchiveFetcherTests : IDisposable
         Assert.True(await _store.VerifyAsync(image.Layers[0].Digest, CancellationToken.None));
     }
 
+    /// <summary>
+    /// The host hands the fetcher a scratch directory inside its state directory (collected after a crash): a
+    /// gzipped archive's members are spooled there, never under the system temp directory.
+    /// </summary>
+    [Fact]
+    public async Task A_gzipped_archive_is_spooled_in_the_hosts_scratch_directory_and_nothing_goes_to_the_temp_directory()
+    {
+        _save.AddImage(["gz:1"], [TestLayer.Gzip(("a.txt", "a")), TestLayer.Plain(("b.txt", "b"))]);
+        var archive = Archive("image.tar.gz", gzip: true);
+        var scratch = _temp.Sub("scratch");
+        Directory.CreateDirectory(scratch);
+        var before = ExtractionDirs();
+        var seen = new SnapshottingStore(_store, scratch);
+
+        var fetched = await new DockerArchiveFetcher().FetchAsync(
+            new FetchRequest(archive, null, seen, false, null) { ScratchDirectory = scratch }, CancellationToken.None);
+
+        Assert.Equal(2, fetched.Layers.Count);
+        Assert.Contains(seen.FilesSeen, path => path.StartsWith(scratch + "/", StringComparison.Ordinal));
+        Assert.Equal(before, ExtractionDirs());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(scratch)); // the fetcher cleans its part up too
+    }
+
+    /// <summary>Records which files exist under a directory each time a blob is stored.</summary>
+    sealed class SnapshottingStore(IBlobStore inner, string watched) : IBlobStore
+    {
+        public List<string> FilesSeen { get; } = [];
+
+        public bool Contains(string digest) => inner.Contains(digest);
+
+        public Stream OpenRead(string digest) => inner.OpenRead(digest);
+
+        public Task<string> PutAsync(Stream content, string? expectedDigest, long? expectedSize, CancellationToken cancellationToken)
+        {
+            FilesSeen.AddRange(Directory.EnumerateFiles(watched, "*", SearchOption.AllDirectories));
+            return inner.PutAsync(content, expectedDigest, expectedSize, cancellationToken);
+        }
+    }
+
     [Fact]
     public async Task A_zstd_layer_is_stored_as_is_with_the_zstd_media_type()
     {
