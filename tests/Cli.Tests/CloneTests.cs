@@ -85,6 +85,32 @@ public sealed class CloneTests : IDisposable
         return dir;
     }
 
+    /// <summary>Cloning uses the baseline: its record's last_used_at moves forward, so --unused-for keeps it.</summary>
+    [Fact]
+    public async Task A_clone_marks_its_baseline_as_used()
+    {
+        await PullSample();
+        var before = await Cli("--json", "inspect", Sample);
+        Assert.True(before.ExitCode == 0, before.ToString());
+        var usedBefore = LastUsed(before.Out);
+        await Task.Delay(1100); // the index keeps sub-second times, but leave no doubt
+
+        var destination = Path.Combine(sandbox.Root, "vm-used.ext4");
+        var cloned = await Cli("clone", Sample, destination);
+        Assert.True(cloned.ExitCode == 0, cloned.ToString());
+
+        var after = await Cli("--json", "inspect", Sample);
+        var usedAfter = LastUsed(after.Out);
+        Assert.True(usedAfter > usedBefore, $"last_used_at {usedBefore:O} → {usedAfter:O}");
+
+        static DateTimeOffset LastUsed(string inspectJson)
+        {
+            var node = JsonNode.Parse(inspectJson)!;
+            if (node is JsonArray array) node = Assert.Single(array)!;
+            return DateTimeOffset.Parse((string)node["last_used_at"]!, System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
     [Fact]
     public async Task A_clone_is_an_equal_sparse_writable_copy_and_writing_to_it_leaves_the_baseline_as_sealed()
     {

@@ -93,6 +93,7 @@ public sealed partial class ImageCacheClient
             published = true;
             Libc.FsyncDirectory(directory);
             var provenance = Provenance.OfCopy(baseline, destination) with { SizeBytes = target };
+            await MarkUsedAsync(request.Reference).ConfigureAwait(false);
             return new CloneResult(provenance, baseline, reflinked ? CloneMethod.Reflink : CloneMethod.SparseCopy, request.VerifyContent, target > length);
         }
         catch (Exception e) when (!published && e is (IOException or UnauthorizedAccessException))
@@ -160,4 +161,14 @@ public sealed partial class ImageCacheClient
         string.Equals(root, path, StringComparison.Ordinal) || path.StartsWith(root.TrimEnd('/') + "/", StringComparison.Ordinal);
 
     static ImageCacheException CloneFail(string message, Exception? inner = null) => new(HostErrorCodes.CloneFailed, message, inner);
+
+    /// <summary>
+    /// A clone uses its baseline: refresh <c>last_used_at</c>, so <c>prune --unused-for</c> keeps baselines VMs are
+    /// still cloned from. The copy is already published, so a failure here is a notice, not an error.
+    /// </summary>
+    async Task MarkUsedAsync(string reference)
+    {
+        try { await TouchAsync(reference, CancellationToken.None).ConfigureAwait(false); }
+        catch (ImageCacheException e) { options.OnNotice?.Invoke($"could not mark {reference.Trim()} as used: {e.Message}"); }
+    }
 }
