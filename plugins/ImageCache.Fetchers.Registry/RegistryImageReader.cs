@@ -7,6 +7,7 @@ namespace ImageCache.Fetchers.Registry;
 /// <summary>
 /// Resolves one platform image of a registry repository (oci-rules §3.2, §3.4) and puts every blob it reads (indexes,
 /// the manifest, the config, the layers) into the blob store, each verified against its digest before it is visible.
+/// With <see cref="FetchRequest.LayersNeeded"/> false the layers are left out (their descriptors are still returned).
 /// </summary>
 internal sealed class RegistryImageReader(RegistryReference reference, RegistryClient client, FetchRequest request, RegistryFetcherOptions options)
 {
@@ -45,7 +46,8 @@ internal sealed class RegistryImageReader(RegistryReference reference, RegistryC
         var (platform, diffIds) = ImageDocuments.ParseConfig(configBytes, $"{Source}: config {config.Digest}", layers.Count);
         platform = ImageDocuments.CheckPlatform(platform, request.Platform, listed, Source);
 
-        await DownloadLayersAsync(layers, cancellationToken).ConfigureAwait(false);
+        // Resolve-only (the host looks for a prebuilt baseline first): the manifest and config are stored, the layers not.
+        if (request.LayersNeeded) await DownloadLayersAsync(layers, cancellationToken).ConfigureAwait(false);
         var result = layers.Select((l, i) => new LayerDescriptor(l.Digest, l.MediaType, l.Size, diffIds.Count > i ? diffIds[i] : null)).ToList();
         return new FetchedImage($"{reference.Name}@{manifest.Digest}", manifest.Digest, indexDigest, platform, config.Digest, result);
     }

@@ -20,4 +20,12 @@ public sealed record FetchRequest(
     /// use a private directory of your own and delete it yourself.
     /// </summary>
     public string? ScratchDirectory { get; init; }
+
+    /// <summary>
+    /// False when the host only needs the image resolved: its manifest and config in the blob store (verified as
+    /// always), not its layers, because it may find a prebuilt baseline for the content key and never unpack them.
+    /// A fetcher may then skip the layer downloads; one that ignores this and stores the layers anyway is correct too.
+    /// The host checks the blob store and, when it does need the layers, asks again with true (the default).
+    /// </summary>
+    public bool LayersNeeded { get; init; } = true;
 }

@@ -5,6 +5,7 @@ using ImageCache.Contracts;
 using ImageCache.Core;
 using ImageCache.Core.Layers;
 using ImageCache.Host.Blobs;
+using ImageCache.Host.Fleet;
 using ImageCache.Host.Layers;
 using ImageCache.Host.Plugins;
 using ImageCache.Host.Storage;
@@ -60,19 +61,14 @@ public sealed partial class ImageCacheClient
         await RecoverInterruptedWorkAsync(cancellationToken).ConfigureAwait(false);
         var blobs = new OciBlobStore(Layout);
         using var blobsInUse = await HoldBlobsForPullAsync(cancellationToken).ConfigureAwait(false); // until the record is written: prune collects no blobs meanwhile
-        progress?.Report($"fetching {source}");
-        FetchedImage fetched;
-        // Fetchers keep their temporary files here, inside the state directory: a crash leaves nothing elsewhere.
-        using (var scratch = new TempArea(Layout).Create("fetch"))
-        try
-        {
-            fetched = await fetcher.FetchAsync(new FetchRequest(location, platformSpec, blobs, request.Insecure, progress as IProgress<TransferProgress>)
-            {
-                ScratchDirectory = scratch.Directory,
-            }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException and not ImageCacheException) { throw Fail(e.Message, e); }
-        await RecordInLayoutAsync(blobs, fetched, transport, location, cancellationToken).ConfigureAwait(false);
+        // With a shared cache the image is resolved first, layers left out: a prebuilt baseline needs none of them
+        // (ImageCacheClient.ResolveFirst.cs). Without one, or from a fetcher that fetches everything anyway, this is the whole fetch.
+        var resolveFirst = !string.IsNullOrWhiteSpace(request.CacheRepository);
+        progress?.Report(resolveFirst ? $"resolving {source}" : $"fetching {source}");
+        var fetchRequest = new FetchRequest(location, platformSpec, blobs, request.Insecure, progress as IProgress<TransferProgress>) { LayersNeeded = !resolveFirst };
+        var fetched = await FetchAsync(fetcher, fetchRequest, cancellationToken).ConfigureAwait(false);
+        var layersStored = HasAllLayers(blobs, fetched);
+        if (layersStored) await RecordInLayoutAsync(blobs, fetched, transport, location, cancellationToken).ConfigureAwait(false);
 
         var platform = new Platform(fetched.Platform.Os, fetched.Platform.Architecture, fetched.Platform.Variant);
         var init = await GuestInit.ResolveAsync(request.InitFile, request.InitPath, cancellationToken).ConfigureAwait(false);
@@ -124,6 +120,11 @@ public sealed partial class ImageCacheClient
 
         // Fleet sharing: a prebuilt baseline for this key in the shared cache (ImageCacheClient.Fleet.cs).
         if (await TryPullPrebuiltAsync(request, provenance, registry, provider, progress, cancellationToken).ConfigureAwait(false) is { } prebuilt) return prebuilt;
+        if (!layersStored)
+        {
+            fetched = await FetchLayersAsync(fetcher, fetchRequest, transport, fetched, progress, cancellationToken).ConfigureAwait(false);
+            await RecordInLayoutAsync(blobs, fetched, transport, location, cancellationToken).ConfigureAwait(false);
+        }
 
         using var temp = new TempArea(Layout).Create("pull");
         using var layerData = new LayerData();
@@ -212,6 +213,9 @@ public sealed partial class ImageCacheClient
             RootfsImmutable = true,
             SizeBytes = sealedRecord.SizeBytes,
         };
+        // The same bytes: a baseline that came prebuilt stays marked so (its layers may not be in the blob store).
+        if (sealedRecord.Extensions.Find(BaselineArtifact.PrebuiltFromField).Case is string prebuiltFrom)
+            record = record with { Extensions = record.Extensions.AddOrUpdate(BaselineArtifact.PrebuiltFromField, prebuiltFrom) };
         var reduction = Index.Reduce(current, new IndexCommand.Upsert(KeepCreated(current, record)))
             .Match(r => r, error => throw ImageCacheException.From(error));
         Store.WriteIfChanged(current, reduction.Index);
