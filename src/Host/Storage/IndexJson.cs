@@ -238,9 +238,10 @@ public static class IndexJson
         var extensions = LanguageExt.Map<OrdStringOrdinal, string, string>.Empty;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var name = reader.ValueSpan;
+            // An escaped name (\u0069mage_ref) is compared unescaped; its escaping must be read before moving on.
+            var name = reader.ValueIsEscaped ? Encoding.UTF8.GetBytes(reader.GetString()!) : reader.ValueSpan;
             reader.Read();
-            if (reader.ValueIsEscaped || !KnownField(name, ref reader, ref imageRef, ref canonicalRef, ref resolvedRef, ref digest,
+            if (!KnownField(name, ref reader, ref imageRef, ref canonicalRef, ref resolvedRef, ref digest,
                     ref indexDigest, ref platform, ref outputPath, ref sizeBytes, ref lastUsedAt, ref createdAt, ref rootfsSha256,
                     ref rootfsImmutable, ref initSha256, ref setuidPolicy, ref env, ref entrypoint, ref cmd, ref config, ref source,
                     ref format, ref builder, ref contentKey, ref layers))

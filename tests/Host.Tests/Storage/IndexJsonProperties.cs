@@ -61,6 +61,26 @@ public sealed class IndexJsonProperties
         Assert.Null(raw);
     }
 
+    /// <summary>
+    /// Go's encoder escapes &lt;, &gt; and &amp; (<c>\u003c</c>); an escaped value must still land in its field, and an
+    /// escaped field name must still be known. (A first cut of the streaming reader looked at the value's escaping
+    /// and turned such fields into unknown extensions.)
+    /// </summary>
+    [Fact]
+    public void Escaped_values_and_escaped_names_are_read_into_their_fields()
+    {
+        var json = """
+            {"images":[{"image_ref":"docker.io/library/busybox:latest","output_path":"/state/images/rootfs/a\u0026b.ext4",
+              "\u0064igest":"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+              "setuid_policy":"stripped","image_env":["A=\u003cx\u003e"],"platform":{"os":"linux","architecture":"amd64"}}]}
+            """;
+        var record = IndexJson.Deserialize(System.Text.Encoding.UTF8.GetBytes(json)).Images.Head;
+        Assert.Equal("/state/images/rootfs/a&b.ext4", record.OutputPath);
+        Assert.Equal("sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", record.Digest);
+        Assert.Equal("A=<x>", record.ImageEnv.Head);
+        Assert.True(record.Extensions.IsEmpty, string.Join(", ", record.Extensions.Keys));
+    }
+
     [Fact]
     public void The_serialised_index_never_writes_null_arrays()
     {
