@@ -240,4 +240,45 @@ public sealed class SecurityTests(BasicAuthRegistry basic, ITestOutputHelper out
             await accepting;
         }
     }
+
+    [Fact]
+    public async Task Purge_and_prune_never_delete_through_a_symlink_in_images_rootfs()
+    {
+        // Host.Tests' StoreSymlinkTests cover the client calls with hand-made records; this is the CLI end to end with a
+        // real pulled baseline moved behind a symlink (images/rootfs/link -> a directory outside the state directory).
+        var reference = $"{basic.Server.Address}/{basic.Repository}:v1";
+        var auth = AuthFile(basic.Server.Address, BasicAuthRegistry.User, BasicAuthRegistry.Password);
+        try
+        {
+            var pulled = await RunAsync(auth, sandbox.State, "pull", reference);
+            Assert.True(pulled.ExitCode == 0, pulled.ToString());
+        }
+        finally { Directory.Delete(Path.GetDirectoryName(auth)!, recursive: true); }
+        var baseline = Assert.Single(Directory.GetFiles(sandbox.RootfsDir));
+        var name = Path.GetFileName(baseline);
+        var outside = Path.Combine(sandbox.Victim, "elsewhere");
+        Directory.CreateDirectory(outside);
+        File.SetUnixFileMode(baseline, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Move(baseline, Path.Combine(outside, name));
+        File.WriteAllText(Path.Combine(outside, "orphan-looking.ext4"), "not the store's\n");
+        File.WriteAllText(Path.Combine(outside, "precious"), "keep me\n");
+        Directory.CreateSymbolicLink(Path.Combine(sandbox.RootfsDir, "link"), outside);
+        var indexPath = Path.Combine(sandbox.State, "images", "index.json");
+        var index = File.ReadAllText(indexPath);
+        var moved = index.Replace("rootfs/" + name, "rootfs/link/" + name, StringComparison.Ordinal);
+        Assert.NotEqual(index, moved);
+        File.WriteAllText(indexPath, moved);
+        var before = Sandbox.Snapshot(outside);
+
+        var prune = await sandbox.RunAsync("prune", "--purge", "--yes");
+        var remove = await sandbox.RunAsync("rm", "--purge", "--yes", reference);
+        var pruneAgain = await sandbox.RunAsync("prune", "--purge", "--yes");
+        output.WriteLine($"prune: {prune}\nrm: {remove}\nprune: {pruneAgain}");
+
+        Assert.Equal(before, Sandbox.Snapshot(outside)); // nothing behind the link deleted or changed
+        Assert.True(Directory.Exists(Path.Combine(sandbox.RootfsDir, "link")), "the link itself is gone");
+        Assert.All(new[] { prune, remove, pruneAgain }, r => Assert.DoesNotContain("internal error", r.Error));
+        Assert.True(remove.ExitCode == 0, remove.ToString());
+        Assert.DoesNotContain(basic.Repository, (await sandbox.RunAsync("list")).Out);
+    }
 }
