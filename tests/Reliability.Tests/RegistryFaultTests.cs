@@ -61,6 +61,10 @@ public sealed class RegistryFaultTests(TokenRegistryRig rig, ITestOutputHelper o
             case "trickle":
                 rig.Proxy.Faults = r => Blob(r, big) || Manifest(r) ? new Fault.Trickle(16 << 10, TimeSpan.FromMilliseconds(Soak.Pick(20, 10))) : null;
                 return (Expect.Success, null);
+            case "stall-blob-once":
+                // Soak only: 16 KiB, then nothing for longer than the CLI's 60 s read-idle timeout.
+                rig.Proxy.Faults = FirstTimes(1, r => Blob(r, big), new Fault.Trickle(16 << 10, TimeSpan.FromSeconds(75)));
+                return (Expect.Success, null);
             case "reset-token-once":
                 rig.TokenProxy.Faults = FirstTimes(1, _ => true, new Fault.Reset());
                 return (Expect.Success, null);
@@ -114,7 +118,17 @@ public sealed class RegistryFaultTests(TokenRegistryRig rig, ITestOutputHelper o
         }
     }
 
-    public static TheoryData<string> Cases => new()
+    public static TheoryData<string> Cases
+    {
+        get
+        {
+            var cases = CiCases;
+            if (Soak.On) cases.Add("stall-blob-once");
+            return cases;
+        }
+    }
+
+    static TheoryData<string> CiCases => new()
     {
         "trickle", "reset-token-once", "reset-token-always", "reset-manifest-once", "reset-manifest-always", "reset-config-once",
         "reset-config-always", "reset-blob-start-once", "reset-blob-start-always", "cut-blob-middle-once", "cut-blob-middle-always",
