@@ -69,6 +69,45 @@ internal sealed class RegistryClient
         SendAsync(HttpMethod.Get, uri, what, configure, null, cancellationToken);
 
     /// <summary>
+    /// <see cref="GetAsync"/> for a small document (manifest, index, config) whose body is read into memory before it
+    /// is returned, within the retries: a connection that breaks mid-body is retried like one that breaks before the
+    /// headers (it was an unexplained "response ended prematurely" and no retry).
+    /// </summary>
+    public Task<HttpResponseMessage> GetDocumentAsync(Uri uri, string what, Action<HttpRequestMessage>? configure, long limit, CancellationToken cancellationToken) =>
+        WithBufferedBodyAsync(() => GetAsync(uri, what, configure, cancellationToken), uri, what, limit, cancellationToken);
+
+    /// <summary>
+    /// Sends (via <paramref name="send"/>) and buffers the body when its declared length is within <paramref name="limit"/>
+    /// (a longer or undeclared one is left to <see cref="ReadBoundedAsync"/>, which refuses it with the limit named). A
+    /// body that breaks off or stalls past <see cref="RegistryFetcherOptions.ReadIdleTimeout"/> is asked for again with
+    /// backoff, up to <see cref="RegistryFetcherOptions.MaxAttempts"/> times.
+    /// </summary>
+    async Task<HttpResponseMessage> WithBufferedBodyAsync(Func<Task<HttpResponseMessage>> send, Uri uri, string what, long limit, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var response = await send().ConfigureAwait(false);
+            if (response.Content.Headers.ContentLength is not { } length || length > limit) return response;
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            idle.CancelAfter(_options.ReadIdleTimeout);
+            try
+            {
+                await response.Content.LoadIntoBufferAsync(idle.Token).ConfigureAwait(false);
+                return response;
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                response.Dispose();
+                var failure = e is OperationCanceledException
+                    ? $"{uri.Authority} sent no more of the response within {_options.ReadIdleTimeout.TotalSeconds:0} s"
+                    : $"the connection to {uri.Authority} broke off while reading the response ({Digests.Printable(e.GetBaseException().Message)})";
+                if (attempt >= _options.MaxAttempts) throw new ImageSourceException($"{what}: {failure} (after {attempt} attempts)", e);
+                await Task.Delay(Backoff(attempt), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
     /// Like <see cref="GetAsync"/> for any method; <paramref name="content"/> creates the request body afresh for each
     /// attempt (a retried upload sends its content again). Redirects are followed for GET and HEAD, and for 307/308.
     /// </summary>
@@ -180,12 +219,12 @@ internal sealed class RegistryClient
 
         var credential = lookup.Credential;
         if (credential is not null) _sentCredential = true;
-        using var response = await SendWithRetriesAsync(() =>
+        using var response = await WithBufferedBodyAsync(() => SendWithRetriesAsync(() =>
         {
             var request = new HttpRequestMessage(HttpMethod.Get, tokenUri);
             if (credential is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Basic", credential.BasicParameter);
             return request;
-        }, tokenUri, $"{what}: token request", cancellationToken).ConfigureAwait(false);
+        }, tokenUri, $"{what}: token request", cancellationToken), tokenUri, $"{what}: token request", 1 << 20, cancellationToken).ConfigureAwait(false);
 
         if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
         {

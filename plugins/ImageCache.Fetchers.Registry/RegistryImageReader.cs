@@ -74,10 +74,10 @@ internal sealed class RegistryImageReader(RegistryReference reference, RegistryC
             return new Document(stored, expectedDigest, descriptorMediaType ?? ImageDocuments.SniffMediaType(stored, what));
         }
 
-        using var response = await client.GetAsync(client.RepositoryUri($"manifests/{manifestReference}"), what, message =>
+        using var response = await client.GetDocumentAsync(client.RepositoryUri($"manifests/{manifestReference}"), what, message =>
         {
             foreach (var type in ManifestAccept) message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
-        }, cancellationToken).ConfigureAwait(false);
+        }, ImageDocuments.MaxJsonBytes, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.OK) throw await FailureAsync(response, what, isManifest: true, cancellationToken).ConfigureAwait(false);
 
         var contentType = response.Content.Headers.ContentType?.MediaType; // parameters ignored (distribution-spec)
@@ -126,7 +126,7 @@ internal sealed class RegistryImageReader(RegistryReference reference, RegistryC
             request.Progress?.Report(new TransferProgress(config.Digest, config.Size, config.Size, Reused: true));
             return await ReadStoredAsync(config.Digest, what, cancellationToken).ConfigureAwait(false);
         }
-        using var response = await client.GetAsync(client.RepositoryUri($"blobs/{config.Digest}"), what, null, cancellationToken).ConfigureAwait(false);
+        using var response = await client.GetDocumentAsync(client.RepositoryUri($"blobs/{config.Digest}"), what, null, ImageDocuments.MaxJsonBytes, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.OK) throw await FailureAsync(response, what, isManifest: false, cancellationToken).ConfigureAwait(false);
         var bytes = await RegistryClient.ReadBoundedAsync(response, ImageDocuments.MaxJsonBytes, what, cancellationToken).ConfigureAwait(false);
         var actual = Digests.Compute(bytes, config.Digest);

@@ -20,6 +20,15 @@ internal abstract record Fault
 
     /// <summary>Replace the body and Content-Type (the registry's other headers kept, Docker-Content-Digest dropped unless given).</summary>
     public sealed record ReplaceBody(byte[] Body, string ContentType, string? DockerContentDigest = null) : Fault;
+
+    /// <summary>
+    /// Break the connection before any body byte: the status line and headers promise a body that never comes.
+    /// (HttpListener cannot drop a request unanswered: aborting it before the headers went out sends an empty 200.)
+    /// </summary>
+    public sealed record Reset : Fault;
+
+    /// <summary>Pass the response on slowly: <paramref name="ChunkBytes"/> at a time with <paramref name="Pause"/> between.</summary>
+    public sealed record Trickle(int ChunkBytes, TimeSpan Pause) : Fault;
 }
 
 /// <summary>
@@ -37,11 +46,16 @@ internal sealed class FaultProxy : IDisposable
     readonly string upstreamAddress;
     readonly Task loop;
     int counter;
+    long blobBytes;
+    int disposed;
+    readonly ConcurrentDictionary<HttpListenerResponse, bool> inFlight = new();
 
-    public FaultProxy(string upstreamAddress)
+    /// <summary>Forwards to <paramref name="upstreamAddress"/>; listens on <paramref name="port"/> when given (to bring a stopped proxy back at the same address), else on a free port.</summary>
+    public FaultProxy(string upstreamAddress, int? port = null)
     {
         this.upstreamAddress = upstreamAddress;
-        var port = RegistryServer.FreePort();
+        port ??= RegistryServer.FreePort();
+        Port = port.Value;
         Address = $"127.0.0.1:{port}";
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();
@@ -50,6 +64,14 @@ internal sealed class FaultProxy : IDisposable
 
     /// <summary><c>127.0.0.1:PORT</c> of the proxy.</summary>
     public string Address { get; }
+
+    public int Port { get; }
+
+    /// <summary>Body bytes passed on for blob requests (<c>/blobs/sha256:</c>), faults included.</summary>
+    public long BlobBytes => Interlocked.Read(ref blobBytes);
+
+    /// <summary>Every distinct <c>Authorization</c> header value a client sent (so tests can look for it in what the client wrote).</summary>
+    public ConcurrentDictionary<string, bool> Authorizations { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Decides the fault for a request (null: pass it on untouched).</summary>
     public Func<ProxiedRequest, Fault?> Faults { get; set; } = _ => null;
@@ -74,12 +96,21 @@ internal sealed class FaultProxy : IDisposable
     {
         var incoming = context.Request;
         var response = context.Response;
+        inFlight.TryAdd(response, true);
         try
         {
             var seen = new ProxiedRequest(Interlocked.Increment(ref counter), incoming.HttpMethod, incoming.Url!.PathAndQuery,
                 incoming.Headers["Range"], incoming.Headers["Authorization"] is not null);
             Requests.Enqueue(seen);
+            if (incoming.Headers["Authorization"] is { } authorization) Authorizations.TryAdd(authorization, true);
             var fault = Faults(seen);
+            if (fault is Fault.Reset)
+            {
+                response.ContentLength64 = 1 << 20;
+                await response.OutputStream.FlushAsync();
+                response.Abort();
+                return;
+            }
             if (fault is Fault.Respond respond)
             {
                 response.StatusCode = respond.Status;
@@ -114,11 +145,14 @@ internal sealed class FaultProxy : IDisposable
             if (answer.Content.Headers.ContentType is { } type) response.ContentType = type.ToString();
             if (answer.Content.Headers.ContentLength is { } length) response.ContentLength64 = length;
             await using var body2 = await answer.Content.ReadAsStreamAsync();
-            var buffer = new byte[8192];
+            var buffer = new byte[fault is Fault.Trickle trickle ? trickle.ChunkBytes : 8192];
+            var isBlob = seen.Path.Contains("/blobs/sha256:", StringComparison.Ordinal);
             long sent = 0;
             int read;
             while ((read = await body2.ReadAsync(buffer)) > 0)
             {
+                if (isBlob) Interlocked.Add(ref blobBytes, fault is Fault.CutAfter c && sent + read > c.Bytes ? c.Bytes - sent : read);
+                if (fault is Fault.Trickle slow && sent > 0) await Task.Delay(slow.Pause);
                 if (fault is Fault.CorruptByte corrupt && corrupt.Offset >= sent && corrupt.Offset < sent + read)
                     buffer[corrupt.Offset - sent] ^= 0xFF;
                 if (fault is Fault.CutAfter cut && sent + read > cut.Bytes)
@@ -137,11 +171,18 @@ internal sealed class FaultProxy : IDisposable
         {
             try { response.Abort(); } catch (ObjectDisposedException) { }
         }
+        finally
+        {
+            inFlight.TryRemove(response, out _);
+        }
     }
 
+    /// <summary>Stops listening and cuts every response still being sent (a registry that goes away mid-pull).</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1) return;
         listener.Stop();
+        foreach (var response in inFlight.Keys) { try { response.Abort(); } catch (ObjectDisposedException) { } }
         listener.Close();
         try { loop.Wait(TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
         upstream.Dispose();

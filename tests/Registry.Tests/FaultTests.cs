@@ -115,6 +115,37 @@ public sealed class FaultTests : IDisposable
     }
 
     [Fact]
+    public async Task A_connection_cut_in_the_body_of_the_manifest_or_config_is_retried()
+    {
+        var (reference, image) = await PushAsync("docbody");
+        var manifestCuts = 0;
+        var configCuts = 0;
+        proxy.Faults = r =>
+            r.Path.Contains("/manifests/", StringComparison.Ordinal) && Interlocked.Increment(ref manifestCuts) == 1 ? new Fault.CutAfter(10)
+            : r.Path.EndsWith(image.ConfigDigest, StringComparison.Ordinal) && Interlocked.Increment(ref configCuts) == 1 ? new Fault.CutAfter(10)
+            : null;
+
+        var fetched = await store.FetchAsync(reference);
+
+        Assert.Equal(image.ManifestDigest, fetched.ManifestDigest);
+        Assert.Equal(2, proxy.Requests.Count(r => r.Path.Contains("/manifests/", StringComparison.Ordinal)));
+        Assert.Equal(2, proxy.Requests.Count(r => r.Path.EndsWith(image.ConfigDigest, StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_manifest_body_that_always_breaks_off_fails_naming_the_manifest_and_host()
+    {
+        var (reference, _) = await PushAsync("docbodyfail");
+        proxy.Faults = r => r.Path.Contains("/manifests/", StringComparison.Ordinal) ? new Fault.CutAfter(10) : null;
+
+        var error = await store.FailAsync(reference);
+
+        Assert.Contains($"manifest v1: the connection to {proxy.Address} broke off while reading the response", error.Message);
+        Assert.Contains($"(after {store.Options.MaxAttempts} attempts)", error.Message);
+        Assert.Empty(store.VisibleBlobs);
+    }
+
+    [Fact]
     public async Task A_corrupted_byte_is_a_digest_mismatch_and_nothing_is_stored()
     {
         var (reference, image) = await PushAsync("corrupt");
