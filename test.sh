@@ -22,6 +22,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# Reliability.Tests needs a registry name that is not a loopback *name* but reaches 127.0.0.1 (it checks that such a
+# name gets TLS, never plain HTTP). The machine's host name usually is one; where it resolves elsewhere (a container's
+# own address), add the reserved name imagecache-remote.test.
+if ! getent ahostsv4 "$(hostname)" 2>/dev/null | grep -q '^127\.' && ! getent ahostsv4 imagecache-remote.test >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then echo "127.0.0.1 imagecache-remote.test" >> /etc/hosts
+  else echo "test.sh: add '127.0.0.1 imagecache-remote.test' to /etc/hosts; a security test needs it" >&2; fi
+fi
+
 # A plain docker-registry on 127.0.0.1 for tests/Registry.Tests (IMAGECACHE_TEST_REGISTRY); tests that need auth
 # start their own. Stopped on exit, whatever happens.
 registry_dir=$(mktemp -d)

@@ -190,10 +190,21 @@ public sealed class SecurityTests(BasicAuthRegistry basic, ITestOutputHelper out
         // (only localhost and loopback IP literals are), so it stands for a remote registry. (0.0.0.0 would too, but
         // .NET refuses it as a target.) A listener on that address records the first bytes of each connection: a TLS
         // ClientHello starts with 0x16, plain HTTP with "GET "/"HEAD".
-        var name = Dns.GetHostName();
-        var address = (await Dns.GetHostAddressesAsync(name)).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && IPAddress.IsLoopback(a));
-        Assert.True(address is not null, $"this test needs the host name '{name}' to resolve to a 127.0.0.0/8 address (a line in /etc/hosts)");
-        Assert.NotEqual("localhost", name, StringComparer.OrdinalIgnoreCase);
+        // Where the host name resolves elsewhere (a container's own address), test.sh adds the reserved name
+        // imagecache-remote.test → 127.0.0.1 to /etc/hosts instead.
+        string? name = null;
+        IPAddress? address = null;
+        foreach (var candidate in new[] { Dns.GetHostName(), "imagecache-remote.test" })
+        {
+            if (string.Equals(candidate, "localhost", StringComparison.OrdinalIgnoreCase)) continue;
+            IPAddress[] addresses;
+            try { addresses = await Dns.GetHostAddressesAsync(candidate); }
+            catch (SocketException) { continue; }
+            address = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && IPAddress.IsLoopback(a));
+            if (address is not null) { name = candidate; break; }
+        }
+        Assert.True(name is not null && address is not null,
+            $"this test needs the host name '{Dns.GetHostName()}' or imagecache-remote.test to resolve to a 127.0.0.0/8 address (test.sh adds the latter to /etc/hosts as root)");
         using var listener = new TcpListener(address, 0);
         listener.Start();
         var reference = $"{name}:{((IPEndPoint)listener.LocalEndpoint).Port}/some/image:v1";
