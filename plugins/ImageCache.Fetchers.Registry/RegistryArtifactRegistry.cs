@@ -53,10 +53,11 @@ internal sealed class RegistryArtifactRegistry : IArtifactRegistry, IDisposable
     static async Task<ArtifactManifest?> ReadManifestAsync(RegistryReference name, RegistryClient client, string reference, CancellationToken cancellationToken)
     {
         var what = $"{name.Name}: manifest {reference}";
-        using var response = await client.GetAsync(client.RepositoryUri($"manifests/{reference}"), what, message =>
+        // Buffered within the retries, like the image fetcher's manifests: a body cut mid-read is asked for again.
+        using var response = await client.GetDocumentAsync(client.RepositoryUri($"manifests/{reference}"), what, message =>
         {
             foreach (var type in ManifestAccept) message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
-        }, cancellationToken).ConfigureAwait(false);
+        }, ImageDocuments.MaxJsonBytes, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
         if (response.StatusCode != HttpStatusCode.OK) throw await FailureAsync(response, what, cancellationToken).ConfigureAwait(false);
         var bytes = await RegistryClient.ReadBoundedAsync(response, ImageDocuments.MaxJsonBytes, what, cancellationToken).ConfigureAwait(false);
