@@ -85,6 +85,27 @@ public sealed class CloneTests : IDisposable
         return dir;
     }
 
+    /// <summary>A clone killed mid-copy leaves its hidden temp file beside DEST; the next clone there removes it (its process is gone), never a live one's.</summary>
+    [Fact]
+    public async Task A_killed_clones_temp_copy_is_removed_by_the_next_clone_to_that_place()
+    {
+        await PullSample();
+        var dir = VmDir();
+        using var gone = Process.Start(new ProcessStartInfo("true"))!;
+        await gone.WaitForExitAsync();
+        var abandoned = Path.Combine(dir, $".vm.ext4.imagecache-{gone.Id}-0123456789abcdef0123456789abcdef.tmp");
+        var live = Path.Combine(dir, $".vm.ext4.imagecache-{Environment.ProcessId}-fedcba9876543210fedcba9876543210.tmp");
+        var other = Path.Combine(dir, $".other.ext4.imagecache-{gone.Id}-0123456789abcdef0123456789abcdef.tmp");
+        foreach (var path in new[] { abandoned, live, other }) await File.WriteAllTextAsync(path, "partial copy");
+
+        var cloned = await Cli("clone", Sample, Path.Combine(dir, "vm.ext4"));
+        Assert.True(cloned.ExitCode == 0, cloned.ToString());
+
+        Assert.False(File.Exists(abandoned), "the dead clone's temp copy is still there");
+        Assert.True(File.Exists(live), "a live process's temp copy was deleted");
+        Assert.True(File.Exists(other), "a temp copy for another destination was deleted");
+    }
+
     /// <summary>Cloning uses the baseline: its record's last_used_at moves forward, so --unused-for keeps it.</summary>
     [Fact]
     public async Task A_clone_marks_its_baseline_as_used()

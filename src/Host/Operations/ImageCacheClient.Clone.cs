@@ -62,6 +62,7 @@ public sealed partial class ImageCacheClient
         if (target < length)
             throw CloneFail($"--size-mib {request.SizeMiB} is smaller than the baseline ({length} bytes, {(length + MiB - 1) / MiB} MiB); a copy can only grow");
 
+        RemoveAbandonedCopies(directory, Path.GetFileName(destination));
         var temp = Path.Combine(directory, $".{Path.GetFileName(destination)}.imagecache-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
         var published = false;
         try
@@ -170,5 +171,26 @@ public sealed partial class ImageCacheClient
     {
         try { await TouchAsync(reference, CancellationToken.None).ConfigureAwait(false); }
         catch (ImageCacheException e) { options.OnNotice?.Invoke($"could not mark {reference.Trim()} as used: {e.Message}"); }
+    }
+
+    /// <summary>
+    /// Deletes the temp copies (<c>.NAME.imagecache-PID-….tmp</c>) that a clone to the same destination left when it
+    /// was killed: their process no longer exists. A live process's copy (or one whose PID was reused) is left alone.
+    /// </summary>
+    static void RemoveAbandonedCopies(string directory, string destinationName)
+    {
+        var prefix = $".{destinationName}.imagecache-";
+        IEnumerable<string> candidates;
+        try { candidates = Directory.EnumerateFiles(directory, prefix + "*.tmp").ToArray(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return; }
+        foreach (var path in candidates)
+        {
+            var rest = Path.GetFileName(path)[prefix.Length..];
+            var dash = rest.IndexOf('-', StringComparison.Ordinal);
+            if (dash <= 0 || !int.TryParse(rest.AsSpan(0, dash), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)) continue;
+            if (pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}")) continue;
+            try { File.Delete(path); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
     }
 }
