@@ -77,7 +77,7 @@ internal static class TarIndex
             {
                 var offset = offsets[entry.DataRef.Entry];
                 var size = entry.Size;
-                open = _ => ValueTask.FromResult<Stream>(new SliceStream(tar, offset, size));
+                open = _ => ValueTask.FromResult<Stream>(new FileSliceStream(tar, offset, size));
             }
 
             yield return new FilesystemEntry(entry.Path == PathRules.Root ? "" : entry.Path, kind, entry.Mode, entry.Uid, entry.Gid, entry.ModifiedTime, xattrs,

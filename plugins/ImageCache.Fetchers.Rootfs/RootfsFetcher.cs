@@ -1,8 +1,8 @@
 using System.IO.Pipes;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using ImageCache.Contracts;
+using ImageCache.Fetchers.Shared;
 
 namespace ImageCache.Fetchers.Rootfs;
 
@@ -41,7 +41,7 @@ internal sealed class RootfsFetcher : IImageFetcher
         if (Directory.Exists(path)) path = new DirectoryInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
         else if (!File.Exists(path)) throw new ImageSourceException($"{source}: no such file or directory");
 
-        var platform = request.Platform ?? new PlatformSpec("linux", GoArchitecture(RuntimeInformation.OSArchitecture));
+        var platform = request.Platform ?? Platforms.Host;
         var temp = Directory.CreateTempSubdirectory("imagecache-rootfs-"); // mode 0700
         try
         {
@@ -117,17 +117,4 @@ internal sealed class RootfsFetcher : IImageFetcher
         + $"\"layers\":[{{\"mediaType\":\"{LayerMediaType}\",\"digest\":\"{layerDigest}\",\"size\":{layerSize}}}]}}");
 
     static string Quote(string text) => System.Text.Json.JsonSerializer.Serialize(text);
-
-    static string GoArchitecture(Architecture architecture) => architecture switch
-    {
-        Architecture.X64 => "amd64",
-        Architecture.X86 => "386",
-        Architecture.Arm64 => "arm64",
-        Architecture.Arm or Architecture.Armv6 => "arm",
-        Architecture.S390x => "s390x",
-        Architecture.Ppc64le => "ppc64le",
-        Architecture.LoongArch64 => "loong64",
-        Architecture.RiscV64 => "riscv64",
-        _ => architecture.ToString().ToLowerInvariant(),
-    };
 }

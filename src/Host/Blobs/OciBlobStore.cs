@@ -94,7 +94,6 @@ public sealed class OciBlobStore : IBlobStore
             if (File.Exists(existing))
             {
                 CheckStoredSize(existing, expectedDigest, expectedSize);
-                Touch(existing);
                 return expectedDigest;
             }
         }
@@ -141,11 +140,11 @@ public sealed class OciBlobStore : IBlobStore
             }
 
             var target = BlobPath(actual);
-            if (File.Exists(target)) { Touch(target); return actual; } // another writer (task or process) got there first
+            if (File.Exists(target)) return actual; // another writer (task or process) got there first
             File.SetUnixFileMode(temp, BlobMode);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!, IndexStore.DirectoryMode); // sha512/ is not in the scaffold
             try { File.Move(temp, target, overwrite: false); }
-            catch (IOException) when (File.Exists(target)) { Touch(target); return actual; }
+            catch (IOException) when (File.Exists(target)) { return actual; }
             Libc.FsyncDirectory(Path.GetDirectoryName(target)!);
             return actual;
         }
@@ -205,13 +204,5 @@ public sealed class OciBlobStore : IBlobStore
         var actual = new FileInfo(path).Length;
         if (actual != size)
             throw new ImageSourceException($"blob {digest} has the wrong size: expected {size} bytes, the stored blob has {actual}");
-    }
-
-    /// <summary>Marks a reused blob as recently used, so a concurrent <see cref="BlobCollector"/> with a grace period spares it.</summary>
-    static void Touch(string path)
-    {
-        try { File.SetLastWriteTimeUtc(path, DateTime.UtcNow); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
     }
 }
