@@ -181,9 +181,10 @@ internal sealed class FaultProxy : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref disposed, 1) == 1) return;
-        listener.Stop();
-        foreach (var response in inFlight.Keys) { try { response.Abort(); } catch (ObjectDisposedException) { } }
+        // Close once, first: Stop then Close makes the managed HttpListener look the port up again, and it binds it
+        // anew ("Address already in use" when another test took the port in between).
         listener.Close();
+        foreach (var response in inFlight.Keys) { try { response.Abort(); } catch (ObjectDisposedException) { } }
         try { loop.Wait(TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
         upstream.Dispose();
     }

@@ -136,7 +136,8 @@ internal sealed class TokenServer : IDisposable
 
     public void Dispose()
     {
-        listener.Stop();
+        // Close alone: Stop then Close makes the managed HttpListener look the port up again, and it binds it anew
+        // ("Address already in use" when another test took the port in between).
         listener.Close();
         try { loop.Wait(TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
         certificate.Dispose();
