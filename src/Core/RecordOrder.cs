@@ -1,5 +1,4 @@
 using System;
-using System.Runtime.CompilerServices;
 using LanguageExt;
 
 namespace ImageCache.Core;
@@ -8,7 +7,6 @@ namespace ImageCache.Core;
 public static class RecordOrder
 {
     /// <summary>Orders by image ref, architecture, digest (as the original), then OS, variant and path, ordinally, so the order is total and stable on every machine.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called n·log n times per write: skip the slow first JIT tier
     public static int Compare(ImageRecord a, ImageRecord b)
     {
         var c = string.CompareOrdinal(a.ImageRef, b.ImageRef);

@@ -1,7 +1,6 @@
 using System;
 using System.Diagnostics.Contracts;
 using System.Linq;
-using System.Runtime.CompilerServices;
 using LanguageExt;
 using LanguageExt.Common;
 using static LanguageExt.Prelude;
@@ -30,7 +29,6 @@ public static class RefMatcher
     }
 
     // The reference is parsed once by the caller: Find runs this over every record of the index.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record of the index
     static bool Matches(ImageRecord record, string text, Option<ImageRef> parsed, string wantedCanonical)
     {
         if (text == record.ImageRef || text == record.ResolvedRef || text == record.Digest ||

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using ImageCache.Core;
@@ -34,7 +33,6 @@ public static class IndexJson
     /// The frame is written by hand because <see cref="Utf8JsonWriter.WriteRawValue(ReadOnlySpan{byte}, bool)"/>
     /// does not indent; an encoded record is indented to its depth the same way, so both paths give one form.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per process: skip the slow first JIT tier
     internal static void Serialize(ImageIndex index, Stream destination, RawIndex? raw)
     {
         if (index.Images.IsEmpty)
@@ -85,7 +83,6 @@ public static class IndexJson
     }
 
     /// <summary>Writes records as a JSON array (never <c>null</c>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
     public static void WriteRecords(Utf8JsonWriter writer, IEnumerable<ImageRecord> records)
     {
         writer.WriteStartArray();
@@ -94,7 +91,6 @@ public static class IndexJson
     }
 
     /// <summary>Writes one record as a JSON object.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
     public static void WriteRecord(Utf8JsonWriter writer, ImageRecord record)
     {
         writer.WriteStartObject();
@@ -164,7 +160,6 @@ public static class IndexJson
         catch (InvalidOperationException e) { throw new JsonException(e.Message, e); }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per process: skip the slow first JIT tier
     static ImageIndex DeserializeCore(ReadOnlySpan<byte> utf8, List<(ImageRecord Record, int Start, int Length)>? rawRanges)
     {
         var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { AllowTrailingCommas = false, MaxDepth = 64 });
@@ -221,7 +216,6 @@ public static class IndexJson
     }
 
     /// <summary>Reads one record object, leaving the reader on its end. A record of the original has no <c>canonical_ref</c>; it is computed here once, so matching never has to parse every record's reference again.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
     static ImageRecord ReadRecord(ref Utf8JsonReader reader)
     {
         if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("a record is not an object");
@@ -264,7 +258,6 @@ public static class IndexJson
     }
 
     /// <summary>Decodes a field this version knows into its local; false for any other name (kept as an extension).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per field: skip the slow first JIT tier
     static bool KnownField(ReadOnlySpan<byte> name, ref Utf8JsonReader reader, ref string imageRef, ref string canonicalRef,
         ref string resolvedRef, ref string digest, ref string indexDigest, ref Platform platform, ref string outputPath,
         ref long sizeBytes, ref Option<DateTimeOffset> lastUsedAt, ref Option<DateTimeOffset> createdAt, ref string rootfsSha256,
@@ -308,7 +301,6 @@ public static class IndexJson
     }
 
     /// <summary>RFC 3339 in UTC, with a fraction only when there is one.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
     public static string FormatTime(DateTimeOffset time) =>
         time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
 
@@ -316,7 +308,6 @@ public static class IndexJson
     /// A time field: the ISO 8601 fast path of the reader, else the lenient parse the original's RFC 3339 times
     /// (nanoseconds, offsets) may need; an unreadable time is no time, as before.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
     static Option<DateTimeOffset> Time(ref Utf8JsonReader reader)
     {
         if (reader.TokenType == JsonTokenType.Null) return None;
@@ -326,7 +317,6 @@ public static class IndexJson
             ? Some(time) : None;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per record: skip the slow first JIT tier
     static Platform ReadPlatform(ref Utf8JsonReader reader)
     {
         if (reader.TokenType == JsonTokenType.Null) return Platform.Any;
@@ -396,7 +386,6 @@ public static class IndexJson
         writer.WriteEndObject();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per field: skip the slow first JIT tier
     static string Text(ref Utf8JsonReader reader) => reader.TokenType switch
     {
         JsonTokenType.String => reader.GetString()!,
@@ -404,7 +393,6 @@ public static class IndexJson
         _ => throw new JsonException($"expected a string, found {Describe(reader.TokenType)}"),
     };
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per list: skip the slow first JIT tier
     static Seq<string> TextList(ref Utf8JsonReader reader)
     {
         if (reader.TokenType == JsonTokenType.Null) return LanguageExt.Seq<string>.Empty;
