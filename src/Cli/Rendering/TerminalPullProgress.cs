@@ -61,8 +61,16 @@ internal sealed class TerminalPullProgress : IProgress<string>, IProgress<Transf
     {
         if (value.StartsWith("stripped", StringComparison.Ordinal) || value.StartsWith("waiting", StringComparison.Ordinal))
             console.MarkupLine($"[yellow]imagecache:[/] {Markup.Escape(value)}");
-        phase.Description = Markup.Escape(value);
+        phase.Description = Markup.Escape(Shortened(value));
     }
+
+    /// <summary>
+    /// A phase line short enough for an 80-column terminal: the description column is as wide as its widest line,
+    /// and a long one (a baseline's path) squeezes the bars and counts of every row out of the frame.
+    /// </summary>
+    static string Shortened(string text) => text.Length <= MaxPhaseWidth ? text : text[..(MaxPhaseWidth - 1)] + "…";
+
+    const int MaxPhaseWidth = 40;
 
     public void Report(TransferProgress value)
     {
@@ -112,7 +120,9 @@ internal sealed class TerminalPullProgress : IProgress<string>, IProgress<Transf
         {
             if (build is not null)
             {
-                build.Description = Markup.Escape($"{buildLabel}: done");
+                // The label alone: a longer description squeezes the count column out of an 80-column terminal's
+                // last frame (the full bar says it is done).
+                build.Description = Markup.Escape(buildLabel);
                 build.Value = build.MaxValue;
                 build.StopTask();
             }
