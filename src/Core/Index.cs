@@ -45,8 +45,8 @@ public static class Index
     static Reduction Upsert(ImageIndex index, ImageRecord record)
     {
         var key = KeyOf(record);
-        var rest = index.Images.Filter(r => KeyOf(r) != key);
-        return new Reduction(new ImageIndex(RecordOrder.Sort(rest.Add(record))), LanguageExt.Seq<IndexEffect>.Empty,
+        var rest = index.Images.Filter(r => KeyOf(r) != key).Strict();
+        return new Reduction(new ImageIndex(RecordOrder.Insert(rest, record)), LanguageExt.Seq<IndexEffect>.Empty,
             new IndexResult.Records(Seq1(record)));
     }
 

@@ -18,6 +18,30 @@ public static class RecordOrder
         return c;
     }
 
+    /// <summary>
+    /// <paramref name="records"/> with <paramref name="record"/> added, sorted: when <paramref name="records"/> is
+    /// already sorted (as an index read from disk is), one check and a binary search instead of a sort of thousands.
+    /// </summary>
+    public static Seq<ImageRecord> Insert(Seq<ImageRecord> records, ImageRecord record)
+    {
+        var array = records.ToArray();
+        for (var i = 1; i < array.Length; i++)
+            if (Compare(array[i - 1], array[i]) > 0) return Sort(records.Add(record));
+        // After every record that sorts before it or equal to it.
+        int low = 0, high = array.Length;
+        while (low < high)
+        {
+            var middle = low + (high - low) / 2;
+            if (Compare(array[middle], record) <= 0) low = middle + 1;
+            else high = middle;
+        }
+        var result = new ImageRecord[array.Length + 1];
+        Array.Copy(array, 0, result, 0, low);
+        result[low] = record;
+        Array.Copy(array, low, result, low + 1, array.Length - low);
+        return result.ToSeq().Strict();
+    }
+
     /// <summary>Returns the records sorted by <see cref="Compare"/>.</summary>
     public static Seq<ImageRecord> Sort(Seq<ImageRecord> records)
     {

@@ -33,11 +33,18 @@ public static class IndexJson
     /// The frame is written by hand because <see cref="Utf8JsonWriter.WriteRawValue(ReadOnlySpan{byte}, bool)"/>
     /// does not indent; an encoded record is indented to its depth the same way, so both paths give one form.
     /// </summary>
-    internal static void Serialize(ImageIndex index, Stream destination, RawIndex? raw)
+    internal static void Serialize(ImageIndex index, Stream destination, RawIndex? raw) =>
+        Serialize(index, destination, raw, bodyOnly: false);
+
+    /// <summary>
+    /// As <see cref="Serialize(ImageIndex, Stream, RawIndex?)"/>, or with <paramref name="bodyOnly"/> everything
+    /// up to a member after the images (the document then ends <c>],\n</c>, for <see cref="IndexChecksum"/>).
+    /// </summary>
+    internal static void Serialize(ImageIndex index, Stream destination, RawIndex? raw, bool bodyOnly)
     {
         if (index.Images.IsEmpty)
         {
-            destination.Write("{\n  \"images\": []\n}\n"u8);
+            destination.Write(bodyOnly ? "{\n  \"images\": [],\n"u8 : "{\n  \"images\": []\n}\n"u8);
             return;
         }
         destination.Write("{\n  \"images\": ["u8);
@@ -59,7 +66,7 @@ public static class IndexJson
             writer.Flush();
             WriteIndented(destination, encoded.WrittenSpan);
         }
-        destination.Write("\n  ]\n}\n"u8);
+        destination.Write(bodyOnly ? "\n  ],\n"u8 : "\n  ]\n}\n"u8);
     }
 
     /// <summary>A comma, a new line and the indentation of a record in the images array.</summary>
@@ -142,9 +149,9 @@ public static class IndexJson
     /// </summary>
     internal static ImageIndex Deserialize(byte[] utf8, out RawIndex? raw)
     {
-        var ranges = new List<(ImageRecord Record, int Start, int Length)>();
+        var ranges = new RecordSpans();
         var index = Deserialize(utf8, ranges);
-        raw = ranges.Count > 0 && IsWrittenByUs(utf8, ranges[0]) ? new RawIndex(utf8, ranges) : null;
+        raw = ranges.Count > 0 ? new RawIndex(utf8, ranges, trusted: false, () => IsWrittenByUs(utf8, ranges[0])) : null;
         return index;
     }
 
@@ -152,7 +159,7 @@ public static class IndexJson
     /// One streaming pass with <see cref="Utf8JsonReader"/>: no document tree, no copy of the file. On an index of
     /// 10,000 records the tree and its garbage cost more than everything else a <c>tag</c> does.
     /// </summary>
-    static ImageIndex Deserialize(ReadOnlySpan<byte> utf8, List<(ImageRecord Record, int Start, int Length)>? rawRanges)
+    static ImageIndex Deserialize(ReadOnlySpan<byte> utf8, RecordSpans? rawRanges)
     {
         // Utf8JsonReader reports text that is not valid UTF-8, or a lone escaped surrogate in a name it compares, with
         // InvalidOperationException; a corrupt index must be the same clear error as any other (found by fuzzing).
@@ -160,7 +167,7 @@ public static class IndexJson
         catch (InvalidOperationException e) { throw new JsonException(e.Message, e); }
     }
 
-    static ImageIndex DeserializeCore(ReadOnlySpan<byte> utf8, List<(ImageRecord Record, int Start, int Length)>? rawRanges)
+    static ImageIndex DeserializeCore(ReadOnlySpan<byte> utf8, RecordSpans? rawRanges)
     {
         var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { AllowTrailingCommas = false, MaxDepth = 64 });
         if (!reader.Read()) throw new JsonException("the file is empty");
@@ -189,13 +196,25 @@ public static class IndexJson
                     throw new JsonException($"record {records.Count}: {e.Message}", e);
                 }
                 records.Add(record);
-                rawRanges?.Add((record, start, (int)reader.BytesConsumed - start));
+                rawRanges?.Add(record, start, (int)reader.BytesConsumed - start);
             }
         }
         if (reader.TokenType != JsonTokenType.EndObject) throw new JsonException("the index does not end where it should");
         // Anything after the top-level object other than whitespace is an error (Read throws on it).
         while (reader.Read()) { }
         return records.Count == 0 ? ImageIndex.Empty : new ImageIndex(records.ToSeq().Strict());
+    }
+
+    /// <summary>Decodes the one record whose text is <paramref name="length"/> bytes at <paramref name="start"/> (a deferred record's details).</summary>
+    internal static ImageRecord DecodeRecord(byte[] utf8, int start, int length)
+    {
+        var reader = new Utf8JsonReader(utf8.AsSpan(start, length));
+        try
+        {
+            reader.Read();
+            return ReadRecord(ref reader);
+        }
+        catch (InvalidOperationException e) { throw new JsonException(e.Message, e); }
     }
 
     /// <summary>

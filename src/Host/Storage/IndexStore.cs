@@ -29,7 +29,9 @@ public sealed class IndexStore(StateLayout layout, Action<string>? onWaiting = n
         }
         try
         {
-            var index = IndexJson.Deserialize(bytes, out var raw);
+            // Our own file (its checksum holds): scanned by lines, records decoded when used. Anything else: the full reader.
+            if (!IndexChecksum.Holds(bytes, out var bodyLength) || !IndexScanner.TryScan(bytes, bodyLength, out var index, out var raw))
+                index = IndexJson.Deserialize(bytes, out raw);
             if (raw is not null) rawSources.AddOrUpdate(index, raw);
             return index;
         }
@@ -71,7 +73,9 @@ public sealed class IndexStore(StateLayout layout, Action<string>? onWaiting = n
                 Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = FileMode600, BufferSize = 1 << 16,
             }))
             {
-                IndexJson.Serialize(index, stream, raw);
+                var body = new ChecksummingStream(stream);
+                IndexJson.Serialize(index, body, raw, bodyOnly: true);
+                IndexChecksum.WriteTrailer(stream, body.Crc32C);
                 stream.Flush(flushToDisk: true);
             }
             if (File.Exists(layout.IndexFile))
