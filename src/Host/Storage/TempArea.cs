@@ -39,6 +39,9 @@ public sealed class TempArea(StateLayout layout)
                 if (now - info.LastWriteTimeUtc >= UnlockedGrace) { DeleteTree(entry); removed.Add(entry); }
                 continue;
             }
+            // A creator that still runs may be between creating its lock file and locking it: even a moment's hold
+            // of its lock here makes its Create fail (found by the 16-process stress test). Its entry is not stale.
+            if (CreatorRuns(entry)) continue;
             using var held = FileLock.TryAcquire(Path.Combine(entry, OwnerLockName), create: false);
             if (held is null)
             {
@@ -50,6 +53,17 @@ public sealed class TempArea(StateLayout layout)
             removed.Add(entry);
         }
         return removed;
+    }
+
+    /// <summary>True when the process named in <paramref name="entry"/> (<c>PURPOSE-PID-GUID</c>) is this one or still exists.</summary>
+    static bool CreatorRuns(string entry)
+    {
+        var name = Path.GetFileName(entry);
+        var last = name.LastIndexOf('-');
+        var before = last > 0 ? name.LastIndexOf('-', last - 1) : -1;
+        if (before < 0 || !int.TryParse(name.AsSpan(before + 1, last - before - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid))
+            return false;
+        return pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}");
     }
 
     internal static void DeleteTree(string path)

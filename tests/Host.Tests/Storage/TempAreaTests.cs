@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using ImageCache.Host.Storage;
+using Xunit;
+
+namespace ImageCache.Host.Tests.Storage;
+
+/// <summary>
+/// Stale temp entries are those of dead processes. A creator that still runs may be between creating its lock file
+/// and locking it: cleaning must not take the lock from it (the 16-process stress test caught a pull failing with
+/// "cannot lock the new temp directory" when a concurrent prune did).
+/// </summary>
+public sealed class TempAreaTests : IDisposable
+{
+    readonly string root = Directory.CreateTempSubdirectory("imagecache-temparea-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    string Entry(string name)
+    {
+        var layout = new StateLayout(root);
+        var entry = Path.Combine(layout.TmpDir, name);
+        Directory.CreateDirectory(entry);
+        File.WriteAllText(Path.Combine(entry, TempArea.OwnerLockName), ""); // created, not locked yet
+        return entry;
+    }
+
+    [Fact]
+    public void An_unlocked_entry_of_a_running_process_is_kept_and_one_of_a_dead_process_is_removed()
+    {
+        using var sleeper = Process.Start(new ProcessStartInfo("sleep", "30"))!;
+        try
+        {
+            var creating = Entry($"fetch-{sleeper.Id}-{Guid.NewGuid():N}");
+            var ours = Entry($"build-{Environment.ProcessId}-{Guid.NewGuid():N}");
+            using var exited = Process.Start(new ProcessStartInfo("true"))!;
+            exited.WaitForExit();
+            var dead = Entry($"fetch-{exited.Id}-{Guid.NewGuid():N}");
+
+            var removed = new TempArea(new StateLayout(root)).CleanStale(DateTimeOffset.UtcNow);
+
+            Assert.True(Directory.Exists(creating), "the entry of a running creator was removed");
+            Assert.True(Directory.Exists(ours), "an entry of this process was removed");
+            Assert.False(Directory.Exists(dead), "the entry of a dead process was kept");
+            Assert.Equal([dead], removed);
+        }
+        finally
+        {
+            sleeper.Kill();
+            sleeper.WaitForExit();
+        }
+    }
+
+    [Fact]
+    public async Task Creating_while_another_thread_cleans_never_fails()
+    {
+        var area = new TempArea(new StateLayout(root));
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        var cleaner = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested) area.CleanStale(DateTimeOffset.UtcNow);
+        });
+        var created = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            using var scope = area.Create("fetch");
+            Assert.True(Directory.Exists(scope.Directory));
+            created++;
+        }
+        await cleaner;
+        Assert.True(created > 10, $"only {created} temp directories made in 3 s");
+    }
+}
