@@ -25,8 +25,7 @@ public static class RecordOrder
     public static Seq<ImageRecord> Insert(Seq<ImageRecord> records, ImageRecord record)
     {
         var array = records.ToArray();
-        for (var i = 1; i < array.Length; i++)
-            if (Compare(array[i - 1], array[i]) > 0) return Sort(records.Add(record));
+        if (!IsSorted(array)) return Sort(records.Add(record));
         // After every record that sorts before it or equal to it.
         int low = 0, high = array.Length;
         while (low < high)
@@ -46,7 +45,14 @@ public static class RecordOrder
     public static Seq<ImageRecord> Sort(Seq<ImageRecord> records)
     {
         var array = records.ToArray();
-        Array.Sort(array, Compare);
+        if (!IsSorted(array)) Array.Sort(array, Compare); // an index read from disk is sorted: one pass instead of n·log n
         return array.ToSeq().Strict();
+    }
+
+    static bool IsSorted(ImageRecord[] records)
+    {
+        for (var i = 1; i < records.Length; i++)
+            if (Compare(records[i - 1], records[i]) > 0) return false;
+        return true;
     }
 }
