@@ -51,21 +51,35 @@ public static class IndexJson
         var encoded = new System.Buffers.ArrayBufferWriter<byte>(4096);
         using var writer = new Utf8JsonWriter(encoded, WriterOptions);
         var first = true;
+        // Records copied from the file that also lie next to each other in it go out as one write (with the
+        // separators between them): an index changed in one place is written in two or three pieces, not 10,000.
+        int runStart = -1, runEnd = -1;
         foreach (var record in index.Images)
         {
-            destination.Write(first ? RecordIndent[1..] : RecordIndent);
+            var separator = first ? RecordIndent[1..] : RecordIndent;
             first = false;
-            if (raw is not null && raw.TryGetText(record, out var text))
+            if (raw is not null && raw.TryGetRange(record, out var start, out var length))
             {
-                destination.Write(text);
+                if (runStart >= 0 && start - runEnd == separator.Length && raw.Bytes[runEnd..start].SequenceEqual(separator))
+                {
+                    runEnd = start + length;
+                    continue;
+                }
+                if (runStart >= 0) destination.Write(raw.Bytes[runStart..runEnd]);
+                destination.Write(separator);
+                (runStart, runEnd) = (start, start + length);
                 continue;
             }
+            if (runStart >= 0) destination.Write(raw!.Bytes[runStart..runEnd]);
+            runStart = -1;
+            destination.Write(separator);
             encoded.ResetWrittenCount();
             writer.Reset();
             WriteRecord(writer, record);
             writer.Flush();
             WriteIndented(destination, encoded.WrittenSpan);
         }
+        if (runStart >= 0) destination.Write(raw!.Bytes[runStart..runEnd]);
         destination.Write(bodyOnly ? "\n  ],\n"u8 : "\n  ]\n}\n"u8);
     }
 

@@ -30,17 +30,31 @@ internal sealed class RawIndex
         check = isWriterForm;
     }
 
+    /// <summary>The file read.</summary>
+    public ReadOnlySpan<byte> Bytes => bytes;
+
     /// <summary>The text of <paramref name="record"/> when it is one of the records read (the very object) and the file is in the writer's form.</summary>
     public bool TryGetText(ImageRecord record, out ReadOnlySpan<byte> text)
     {
-        usable ??= check?.Invoke() ?? false;
-        if (usable.Value && positions.TryGetValue(record, out var position))
+        if (TryGetRange(record, out var start, out var length))
         {
-            var (_, start, length) = spans[position];
             text = bytes.AsSpan(start, length);
             return true;
         }
         text = default;
+        return false;
+    }
+
+    /// <summary>Where the text of <paramref name="record"/> lies in <see cref="Bytes"/>, as <see cref="TryGetText"/>.</summary>
+    public bool TryGetRange(ImageRecord record, out int start, out int length)
+    {
+        usable ??= check?.Invoke() ?? false;
+        if (usable.Value && positions.TryGetValue(record, out var position))
+        {
+            (_, start, length) = spans[position];
+            return true;
+        }
+        (start, length) = (0, 0);
         return false;
     }
 }

@@ -69,6 +69,20 @@ public sealed class IndexScannerProperties
         }, iter: 200);
     }
 
+    /// <summary>Records kept in their order are written in runs (several records per write): still the same file.</summary>
+    [Fact]
+    public void Writing_records_kept_in_order_with_some_dropped_and_one_inserted_gives_the_same_file()
+    {
+        Gen.Select(Gens.RichIndex, Gens.RichRecord, Gen.Int[0, 100]).Sample((index, added, seed) =>
+        {
+            var scanned = Scan(StoreFile(index), out var raw);
+            var kept = scanned.Images.Filter(record => (record.Digest.Length + record.ImageRef.Length + seed) % 4 != 0).ToList();
+            kept.Insert(seed % (kept.Count + 1), added);
+            var next = new ImageIndex(kept.ToSeq().Strict());
+            Assert.Equal(StoreFile(next), StoreFile(next, raw));
+        }, iter: 300);
+    }
+
     [Fact]
     public void Any_changed_byte_fails_the_checksum()
     {
