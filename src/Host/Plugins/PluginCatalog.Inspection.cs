@@ -1,7 +1,6 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
 using ImageCache.Contracts;
-using McMaster.NETCore.Plugins;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ImageCache.Host.Plugins;
@@ -19,7 +18,7 @@ public sealed partial class PluginCatalog
     {
         try
         {
-            return PluginLoader.CreateFromAssemblyFile(assemblyPath, SharedTypes).LoadDefaultAssembly();
+            return new PluginLoadContext(assemblyPath, SharedAssemblyNames).LoadFromAssemblyPath(assemblyPath);
         }
         catch (BadImageFormatException)
         {
