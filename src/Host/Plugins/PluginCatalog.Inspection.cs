@@ -14,7 +14,7 @@ public sealed partial class PluginCatalog
     [GeneratedRegex("^[a-z0-9][a-z0-9-]*$")]
     private static partial Regex KeyPattern();
 
-    private static Assembly LoadAssembly(string assemblyPath)
+    internal static Assembly LoadAssembly(string assemblyPath)
     {
         try
         {
@@ -30,7 +30,7 @@ public sealed partial class PluginCatalog
         }
     }
 
-    private static void CheckContractReference(Assembly assembly)
+    internal static void CheckContractReference(Assembly assembly)
     {
         var reference = assembly.GetReferencedAssemblies().FirstOrDefault(r => r.Name == ContractsAssembly.Name);
         if (reference is null)
@@ -84,7 +84,7 @@ public sealed partial class PluginCatalog
     private static bool IsConcreteImplementationOf<TService>(Type type) =>
         type is { IsClass: true, IsAbstract: false, ContainsGenericParameters: false } && typeof(TService).IsAssignableFrom(type);
 
-    private static void Register(Type entryPointType, IServiceCollection staging)
+    internal static void Register(Type entryPointType, IServiceCollection staging)
     {
         IImageCachePlugin entryPoint;
         try

@@ -1,0 +1,160 @@
+using System.Text.Json;
+
+namespace ImageCache.Host.Plugins;
+
+/// <summary>
+/// The plugin cache file (<c>&lt;state&gt;/cache/plugins.json</c>): one <see cref="PluginDescription"/> per plugin folder
+/// inspected, valid for the host build that wrote it. A missing, unreadable or foreign file is an empty cache; it is
+/// rewritten whole (temp file, rename) and a failure to write it costs only the next process's inspection.
+/// </summary>
+internal static class PluginCache
+{
+    private const int FormatVersion = 1;
+
+    /// <summary>
+    /// The host build the descriptions are valid for: the contract and host assemblies' module ids (a rebuilt host may
+    /// judge plugins differently, e.g. after a contract version change).
+    /// </summary>
+    public static string HostKey { get; } =
+        $"{typeof(Contracts.PluginContract).Assembly.ManifestModule.ModuleVersionId:N}-{typeof(PluginCache).Assembly.ManifestModule.ModuleVersionId:N}";
+
+    /// <summary>The descriptions in <paramref name="path"/> by folder; empty when there is no usable cache.</summary>
+    public static Dictionary<string, PluginDescription> Read(string? path)
+    {
+        var found = new Dictionary<string, PluginDescription>(StringComparer.Ordinal);
+        if (path is null) return found;
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            var root = document.RootElement;
+            if (root.GetProperty("version").GetInt32() != FormatVersion || root.GetProperty("host").GetString() != HostKey) return found;
+            foreach (var plugin in root.GetProperty("plugins").EnumerateArray())
+            {
+                var description = ReadPlugin(plugin);
+                found[description.Folder] = description;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidOperationException
+                                      or KeyNotFoundException or FormatException or ArgumentException)
+        {
+            found.Clear(); // no cache, or one we cannot trust: every folder is inspected again
+        }
+
+        return found;
+    }
+
+    /// <summary>Replaces <paramref name="path"/> with <paramref name="descriptions"/>; false when it could not be written.</summary>
+    public static bool Write(string path, IEnumerable<PluginDescription> descriptions)
+    {
+        var temp = $"{path}.{Environment.ProcessId}.tmp";
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+            {
+                writer.WriteStartObject();
+                writer.WriteNumber("version", FormatVersion);
+                writer.WriteString("host", HostKey);
+                writer.WriteStartArray("plugins");
+                foreach (var description in descriptions) WritePlugin(writer, description);
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+
+            File.Move(temp, path, overwrite: true);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            try { File.Delete(temp); } catch (Exception f) when (f is IOException or UnauthorizedAccessException) { }
+            return false;
+        }
+    }
+
+    private static PluginDescription ReadPlugin(JsonElement plugin)
+    {
+        var name = Path.GetFileName(plugin.GetProperty("folder").GetString()!);
+        var refusal = plugin.GetProperty("refusal").GetString() switch
+        {
+            null => (PluginLoadStatus?)null,
+            "skipped" => PluginLoadStatus.Skipped,
+            "failed" => PluginLoadStatus.Failed,
+            var other => throw new FormatException($"unknown refusal '{other}'"),
+        };
+        return new PluginDescription(
+            plugin.GetProperty("folder").GetString()!,
+            plugin.GetProperty("fingerprint").GetString()!,
+            plugin.GetProperty("assembly").GetString()!,
+            refusal,
+            plugin.GetProperty("reason").GetString(),
+            Strings(plugin.GetProperty("entryPoints")),
+            [.. plugin.GetProperty("fetchers").EnumerateArray().Select(f => (
+                new FetcherDescriptor(f.GetProperty("transport").GetString()!, f.GetProperty("description").GetString()!, name),
+                f.GetProperty("type").GetString()!))],
+            [.. plugin.GetProperty("builders").EnumerateArray().Select(b => (
+                new BuilderDescriptor(
+                    b.GetProperty("name").GetString()!,
+                    b.GetProperty("format").GetString()!,
+                    b.GetProperty("extension").GetString()!,
+                    Strings(b.GetProperty("requiredTools")),
+                    Strings(b.GetProperty("hostOperatingSystems")),
+                    b.GetProperty("description").GetString()!,
+                    name),
+                b.GetProperty("type").GetString()!))],
+            Strings(plugin.GetProperty("artifactRegistries")));
+    }
+
+    private static string[] Strings(JsonElement array) => [.. array.EnumerateArray().Select(e => e.GetString()!)];
+
+    private static void WritePlugin(Utf8JsonWriter writer, PluginDescription description)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("folder", description.Folder);
+        writer.WriteString("fingerprint", description.Fingerprint);
+        writer.WriteString("assembly", description.AssemblyPath);
+        writer.WriteString("refusal", description.Refusal switch
+        {
+            null => null,
+            PluginLoadStatus.Skipped => "skipped",
+            _ => "failed",
+        });
+        writer.WriteString("reason", description.Reason);
+        WriteStrings(writer, "entryPoints", description.EntryPoints);
+        writer.WriteStartArray("fetchers");
+        foreach (var (fetcher, type) in description.Fetchers)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("transport", fetcher.Transport);
+            writer.WriteString("description", fetcher.Description);
+            writer.WriteString("type", type);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartArray("builders");
+        foreach (var (builder, type) in description.Builders)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", builder.Name);
+            writer.WriteString("format", builder.Format);
+            writer.WriteString("extension", builder.Extension);
+            WriteStrings(writer, "requiredTools", builder.RequiredTools);
+            WriteStrings(writer, "hostOperatingSystems", builder.HostOperatingSystems);
+            writer.WriteString("description", builder.Description);
+            writer.WriteString("type", type);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        WriteStrings(writer, "artifactRegistries", description.ArtifactRegistries);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteStrings(Utf8JsonWriter writer, string name, IEnumerable<string> values)
+    {
+        writer.WriteStartArray(name);
+        foreach (var value in values) writer.WriteStringValue(value);
+        writer.WriteEndArray();
+    }
+}
