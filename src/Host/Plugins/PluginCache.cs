@@ -49,8 +49,11 @@ internal static class PluginCache
         var temp = $"{path}.{Environment.ProcessId}.tmp";
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!, Storage.IndexStore.DirectoryMode);
+            using (var stream = new FileStream(temp, new FileStreamOptions
+                   {
+                       Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None, UnixCreateMode = Storage.IndexStore.FileMode600,
+                   }))
             using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
             {
                 writer.WriteStartObject();
@@ -72,9 +75,11 @@ internal static class PluginCache
         }
     }
 
+    // Plain loops, no LINQ over JsonElement: this runs in every pull, where each generic instantiation is JIT-compiled.
     private static PluginDescription ReadPlugin(JsonElement plugin)
     {
-        var name = Path.GetFileName(plugin.GetProperty("folder").GetString()!);
+        var folder = plugin.GetProperty("folder").GetString()!;
+        var name = Path.GetFileName(folder);
         var refusal = plugin.GetProperty("refusal").GetString() switch
         {
             null => (PluginLoadStatus?)null,
@@ -82,30 +87,46 @@ internal static class PluginCache
             "failed" => PluginLoadStatus.Failed,
             var other => throw new FormatException($"unknown refusal '{other}'"),
         };
+        var fetchers = new List<(FetcherDescriptor, string)>();
+        foreach (var f in plugin.GetProperty("fetchers").EnumerateArray())
+        {
+            fetchers.Add((new FetcherDescriptor(Text(f, "transport"), Text(f, "description"), name), Text(f, "type")));
+        }
+
+        var builders = new List<(BuilderDescriptor, string)>();
+        foreach (var b in plugin.GetProperty("builders").EnumerateArray())
+        {
+            var builder = new BuilderDescriptor(
+                Text(b, "name"), Text(b, "format"), Text(b, "extension"), Strings(b, "requiredTools"), Strings(b, "hostOperatingSystems"),
+                Text(b, "description"), name);
+            builders.Add((builder, Text(b, "type")));
+        }
+
         return new PluginDescription(
-            plugin.GetProperty("folder").GetString()!,
-            plugin.GetProperty("fingerprint").GetString()!,
-            plugin.GetProperty("assembly").GetString()!,
+            folder,
+            Text(plugin, "fingerprint"),
+            Text(plugin, "assembly"),
             refusal,
             plugin.GetProperty("reason").GetString(),
-            Strings(plugin.GetProperty("entryPoints")),
-            [.. plugin.GetProperty("fetchers").EnumerateArray().Select(f => (
-                new FetcherDescriptor(f.GetProperty("transport").GetString()!, f.GetProperty("description").GetString()!, name),
-                f.GetProperty("type").GetString()!))],
-            [.. plugin.GetProperty("builders").EnumerateArray().Select(b => (
-                new BuilderDescriptor(
-                    b.GetProperty("name").GetString()!,
-                    b.GetProperty("format").GetString()!,
-                    b.GetProperty("extension").GetString()!,
-                    Strings(b.GetProperty("requiredTools")),
-                    Strings(b.GetProperty("hostOperatingSystems")),
-                    b.GetProperty("description").GetString()!,
-                    name),
-                b.GetProperty("type").GetString()!))],
-            Strings(plugin.GetProperty("artifactRegistries")));
+            Strings(plugin, "entryPoints"),
+            fetchers,
+            builders,
+            Strings(plugin, "artifactRegistries"));
     }
 
-    private static string[] Strings(JsonElement array) => [.. array.EnumerateArray().Select(e => e.GetString()!)];
+    private static string Text(JsonElement element, string name) =>
+        element.GetProperty(name).GetString() ?? throw new FormatException($"{name} is null");
+
+    private static List<string> Strings(JsonElement element, string name)
+    {
+        var values = new List<string>();
+        foreach (var value in element.GetProperty(name).EnumerateArray())
+        {
+            values.Add(value.GetString() ?? throw new FormatException($"null in {name}"));
+        }
+
+        return values;
+    }
 
     private static void WritePlugin(Utf8JsonWriter writer, PluginDescription description)
     {
