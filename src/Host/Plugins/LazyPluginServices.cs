@@ -10,7 +10,7 @@ namespace ImageCache.Host.Plugins;
 /// fetchers and builders. A plugin that the cache described but that no longer loads is reported by the request that
 /// needed it, and its cache entry is dropped so that the next process inspects it again.
 /// </summary>
-internal sealed class LazyPluginServices(IReadOnlyList<LazyPluginServices.Plugin> plugins, string? cacheFile, List<PluginDescription> descriptions)
+internal sealed class LazyPluginServices(IReadOnlyList<LazyPluginServices.Plugin> plugins, string? cacheFile)
     : IPluginServices
 {
     /// <summary>An admitted plugin: its description, its report entry, and its inspection when this process made one.</summary>
@@ -93,7 +93,8 @@ internal sealed class LazyPluginServices(IReadOnlyList<LazyPluginServices.Plugin
     /// <summary>Drops a description that turned out wrong, so that the next process inspects the folder again.</summary>
     private void Forget(PluginDescription description)
     {
-        if (cacheFile is null || !descriptions.Remove(description)) return;
-        PluginCache.Write(cacheFile, descriptions);
+        if (cacheFile is null) return;
+        var cached = PluginCache.Read(cacheFile);
+        if (cached.Remove(description.Folder)) PluginCache.Write(cacheFile, cached.Values);
     }
 }

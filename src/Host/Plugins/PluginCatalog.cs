@@ -141,9 +141,15 @@ public sealed partial class PluginCatalog
             }
         }
 
-        if (changed && cacheFile is not null) PluginCache.Write(cacheFile, descriptions);
+        if (changed && cacheFile is not null)
+        {
+            // Keep what other processes cached for other folders (another --plugins-dir, $IMAGECACHE_PLUGINS) while they exist.
+            var seen = descriptions.Select(d => d.Folder).ToHashSet(StringComparer.Ordinal);
+            PluginCache.Write(cacheFile, [.. descriptions, .. cached.Values.Where(d => !seen.Contains(d.Folder) && Directory.Exists(d.Folder))]);
+        }
+
         var report = new PluginLoadReport(Directories, entries);
-        return new PluginRegistry(report, new LazyPluginServices(plugins, cacheFile, descriptions));
+        return new PluginRegistry(report, new LazyPluginServices(plugins, cacheFile));
     }
 
     /// <summary>How many plugin folders <see cref="Open"/> inspected (loaded) instead of taking them from the cache.</summary>

@@ -135,6 +135,27 @@ public sealed class LazyPluginCatalogTests
     }
 
     [Fact]
+    public void Processes_with_other_plugin_directories_keep_each_others_cache_entries()
+    {
+        using var temp = new TemporaryDirectory();
+        var first = temp.Subdirectory("first");
+        var second = temp.Subdirectory("second");
+        var cache = Path.Combine(temp.Path, "plugins.json");
+        FixturePlugins.CopyInto(first, FixturePlugins.Good);
+        FixturePlugins.CopyInto(second, FixturePlugins.ClashA);
+
+        using (new PluginCatalog([first]).Open(cache)) { }
+        var other = new PluginCatalog([second]);
+        using (other.Open(cache)) { }
+        var again = new PluginCatalog([first]);
+        using (again.Open(cache)) { }
+        var both = new PluginCatalog([first, second]);
+        using (both.Open(cache)) { }
+
+        Assert.Equal((1, 0, 0), (other.InspectedCount, again.InspectedCount, both.InspectedCount));
+    }
+
+    [Fact]
     public void Without_a_cache_file_every_folder_is_inspected_and_nothing_is_written()
     {
         using var temp = new TemporaryDirectory();
