@@ -46,10 +46,14 @@ internal static class PluginCache
     /// <summary>Replaces <paramref name="path"/> with <paramref name="descriptions"/>; false when it could not be written.</summary>
     public static bool Write(string path, IEnumerable<PluginDescription> descriptions)
     {
+        var directory = Path.GetDirectoryName(path)!;
+        // Never creates the state directory itself: a command that fails before it starts leaves no state behind, and
+        // the state directory is made (with its mode) by the index store. The next process writes the cache.
+        if (!Directory.Exists(Path.GetDirectoryName(directory))) return false;
         var temp = $"{path}.{Environment.ProcessId}.tmp";
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!, Storage.IndexStore.DirectoryMode);
+            Directory.CreateDirectory(directory, Storage.IndexStore.DirectoryMode);
             using (var stream = new FileStream(temp, new FileStreamOptions
                    {
                        Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None, UnixCreateMode = Storage.IndexStore.FileMode600,

@@ -156,6 +156,22 @@ public sealed class LazyPluginCatalogTests
     }
 
     [Fact]
+    public void The_cache_never_creates_the_state_directory_it_lives_in()
+    {
+        using var temp = new TemporaryDirectory();
+        var root = temp.Subdirectory("plugins");
+        FixturePlugins.CopyInto(root, FixturePlugins.Good);
+        var state = Path.Combine(temp.Path, "state");
+
+        using (var registry = new PluginCatalog([root]).Open(Path.Combine(state, "cache", "plugins.json")))
+        {
+            Assert.Equal("GoodFetcher", registry.GetFetcher("fixture-good").GetType().Name);
+        }
+
+        Assert.False(Directory.Exists(state));
+    }
+
+    [Fact]
     public void Without_a_cache_file_every_folder_is_inspected_and_nothing_is_written()
     {
         using var temp = new TemporaryDirectory();
