@@ -54,6 +54,7 @@ public sealed partial class ImageCacheClient
         var builderDescriptor = ChooseBuilder(registry, request.Builder, request.Format);
 
         Store.EnsureDirectories();
+        registry.SaveCache(); // the first pull into a new state directory: the cache could not be written before it existed
         await RecoverInterruptedWorkAsync(cancellationToken).ConfigureAwait(false);
         var blobs = new OciBlobStore(Layout);
         using var blobsInUse = await HoldBlobsForPullAsync(cancellationToken).ConfigureAwait(false); // until the record is written: prune collects no blobs meanwhile

@@ -12,6 +12,11 @@ internal sealed class ContainerPluginServices(IServiceProvider services) : IPlug
 
     public IArtifactRegistry? ArtifactRegistry(string key) => services.GetKeyedService<IArtifactRegistry>(key);
 
+    public void SaveCache()
+    {
+        // Nothing cached: every plugin was loaded.
+    }
+
     public void Dispose()
     {
         // The container disposes the plugins' services (and this registry with them).

@@ -10,4 +10,7 @@ internal interface IPluginServices : IDisposable
     IFilesystemBuilder Builder(BuilderDescriptor builder);
 
     IArtifactRegistry? ArtifactRegistry(string key);
+
+    /// <summary>Writes the plugin cache if it could not be written when the plugins were opened (no state directory yet).</summary>
+    void SaveCache();
 }

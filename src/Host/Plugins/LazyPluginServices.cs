@@ -10,7 +10,7 @@ namespace ImageCache.Host.Plugins;
 /// fetchers and builders. A plugin that the cache described but that no longer loads is reported by the request that
 /// needed it, and its cache entry is dropped so that the next process inspects it again.
 /// </summary>
-internal sealed class LazyPluginServices(IReadOnlyList<LazyPluginServices.Plugin> plugins, string? cacheFile)
+internal sealed class LazyPluginServices(IReadOnlyList<LazyPluginServices.Plugin> plugins, string? cacheFile, List<PluginDescription>? unsaved)
     : IPluginServices
 {
     /// <summary>An admitted plugin: its description, its report entry, and its inspection when this process made one.</summary>
@@ -32,6 +32,12 @@ internal sealed class LazyPluginServices(IReadOnlyList<LazyPluginServices.Plugin
         // As in one container, the last registration wins.
         var provider = plugins.LastOrDefault(p => p.Description.ArtifactRegistries.Contains(key, StringComparer.Ordinal));
         return provider is null ? null : Load(provider, $"registry artifacts '{key}'").GetKeyedService<IArtifactRegistry>(key);
+    }
+
+    public void SaveCache()
+    {
+        if (cacheFile is null || unsaved is null) return;
+        if (PluginCache.Write(cacheFile, unsaved)) unsaved = null;
     }
 
     public void Dispose()

@@ -92,6 +92,7 @@ public sealed partial class PluginCatalog
         var plugins = new List<LazyPluginServices.Plugin>();
         var descriptions = new List<PluginDescription>();
         var changed = false;
+        List<PluginDescription>? unsaved = null;
         foreach (var (name, folder) in Folders(entries))
         {
             var assemblyPath = Path.Combine(folder, name + ".dll");
@@ -145,11 +146,12 @@ public sealed partial class PluginCatalog
         {
             // Keep what other processes cached for other folders (another --plugins-dir, $IMAGECACHE_PLUGINS) while they exist.
             var seen = descriptions.Select(d => d.Folder).ToHashSet(StringComparer.Ordinal);
-            PluginCache.Write(cacheFile, [.. descriptions, .. cached.Values.Where(d => !seen.Contains(d.Folder) && Directory.Exists(d.Folder))]);
+            List<PluginDescription> toCache = [.. descriptions, .. cached.Values.Where(d => !seen.Contains(d.Folder) && Directory.Exists(d.Folder))];
+            if (!PluginCache.Write(cacheFile, toCache)) unsaved = toCache; // e.g. no state directory yet: SaveCache writes it later
         }
 
         var report = new PluginLoadReport(Directories, entries);
-        return new PluginRegistry(report, new LazyPluginServices(plugins, cacheFile));
+        return new PluginRegistry(report, new LazyPluginServices(plugins, cacheFile, unsaved));
     }
 
     /// <summary>How many plugin folders <see cref="Open"/> inspected (loaded) instead of taking them from the cache.</summary>

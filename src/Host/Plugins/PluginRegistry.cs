@@ -64,6 +64,12 @@ public sealed class PluginRegistry : IDisposable
     /// <exception cref="PluginServiceNotFoundException">The plugin that registered it could not be loaded.</exception>
     public IArtifactRegistry? FindArtifactRegistry(string key) => _services.ArtifactRegistry(key);
 
+    /// <summary>
+    /// Writes the plugin cache of a lazy registry if opening could not (the state directory did not exist yet); call
+    /// once the state directory exists. Nothing for a registry over a container.
+    /// </summary>
+    public void SaveCache() => _services.SaveCache();
+
     /// <summary>Disposes the plugins a lazy registry loaded; nothing for a registry over a container.</summary>
     public void Dispose() => _services.Dispose();
 

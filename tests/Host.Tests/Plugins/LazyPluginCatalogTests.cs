@@ -156,19 +156,28 @@ public sealed class LazyPluginCatalogTests
     }
 
     [Fact]
-    public void The_cache_never_creates_the_state_directory_it_lives_in()
+    public void The_cache_never_creates_the_state_directory_and_is_saved_once_the_state_directory_exists()
     {
         using var temp = new TemporaryDirectory();
         var root = temp.Subdirectory("plugins");
         FixturePlugins.CopyInto(root, FixturePlugins.Good);
         var state = Path.Combine(temp.Path, "state");
+        var cache = Path.Combine(state, "cache", "plugins.json");
 
-        using (var registry = new PluginCatalog([root]).Open(Path.Combine(state, "cache", "plugins.json")))
+        using (var registry = new PluginCatalog([root]).Open(cache))
         {
             Assert.Equal("GoodFetcher", registry.GetFetcher("fixture-good").GetType().Name);
+            Assert.False(Directory.Exists(state));
+
+            Directory.CreateDirectory(state); // what the pull does next (the index store makes it)
+            registry.SaveCache();
         }
 
-        Assert.False(Directory.Exists(state));
+        var next = new PluginCatalog([root]);
+        using (next.Open(cache)) { }
+        Assert.Equal(0, next.InspectedCount);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(cache)!));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(cache));
     }
 
     [Fact]
