@@ -42,13 +42,21 @@ internal sealed class LazyPluginServices(IReadOnlyList<LazyPluginServices.Plugin
 
     public void Dispose()
     {
-        foreach (var provider in _loaded.Values) provider.Dispose();
-        _loaded.Clear();
+        lock (_loaded)
+        {
+            foreach (var provider in _loaded.Values) provider.Dispose();
+            _loaded.Clear();
+        }
     }
 
     private Plugin Owner(string pluginName) => plugins.First(p => string.Equals(p.Entry.Name, pluginName, StringComparison.Ordinal));
 
     private ServiceProvider Load(Plugin plugin, string wanted)
+    {
+        lock (_loaded) return LoadOnce(plugin, wanted); // callers may ask from several threads; a plugin is loaded once
+    }
+
+    private ServiceProvider LoadOnce(Plugin plugin, string wanted)
     {
         if (_loaded.TryGetValue(plugin.Entry.Name, out var loaded)) return loaded;
         var services = new ServiceCollection();
