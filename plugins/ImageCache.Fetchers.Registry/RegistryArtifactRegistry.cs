@@ -40,7 +40,7 @@ internal sealed class RegistryArtifactRegistry : IArtifactRegistry, IDisposable
         var reference = RegistryReference.Parse(repository.StartsWith("docker://", StringComparison.Ordinal) ? repository["docker://".Length..] : repository);
         if (reference.Digest is not null || repository[(repository.LastIndexOf('/') + 1)..].Contains(':'))
             throw new ImageSourceException($"'{Digests.Printable(repository)}' names a tag or digest; give the cache as a repository (HOST/NAME)");
-        var http = insecure && !reference.IsLoopback ? _unverified.Value : _verified.Value;
+        var http = insecure && !reference.IsLoopback ? _unverified : _verified;
         return (reference, new RegistryClient(reference, insecure, http, _options, _credentials, _authorizations, push));
     }
 

@@ -22,7 +22,7 @@ internal sealed class RegistryClient
     static readonly string[] RateLimitHeaders = ["ratelimit-limit", "ratelimit-remaining", "docker-ratelimit-source", "retry-after", "x-ratelimit-limit", "x-ratelimit-remaining"];
 
     readonly RegistryReference _reference;
-    readonly HttpClient _http;
+    readonly Lazy<HttpClient> _http; // created on the first request: a pull by digest whose blobs are stored sends none
     readonly RegistryFetcherOptions _options;
     readonly CredentialStore _credentials;
     readonly ConcurrentDictionary<string, CachedAuthorization> _authorizations;
@@ -35,7 +35,7 @@ internal sealed class RegistryClient
     /// <summary>An <c>Authorization</c> header value and when it stops being usable.</summary>
     internal sealed record CachedAuthorization(AuthenticationHeaderValue Header, DateTimeOffset Expires);
 
-    public RegistryClient(RegistryReference reference, bool insecure, HttpClient http, RegistryFetcherOptions options,
+    public RegistryClient(RegistryReference reference, bool insecure, Lazy<HttpClient> http, RegistryFetcherOptions options,
         CredentialStore credentials, ConcurrentDictionary<string, CachedAuthorization> authorizations, bool push = false)
     {
         _actions = push ? "pull,push" : "pull";
@@ -162,7 +162,7 @@ internal sealed class RegistryClient
         try
         {
             using var probe = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseUri, "v2/"));
-            using var response = await _http.SendAsync(probe, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            using var response = await _http.Value.SendAsync(probe, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
             return uri;
         }
         catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.SecureConnectionError or HttpRequestError.InvalidResponse)
@@ -277,7 +277,7 @@ internal sealed class RegistryClient
                 headersTimeout.CancelAfter(_options.ReadIdleTimeout);
                 try
                 {
-                    response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, headersTimeout.Token).ConfigureAwait(false);
+                    response = await _http.Value.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, headersTimeout.Token).ConfigureAwait(false);
                 }
                 catch (HttpRequestException e) when (!cancellationToken.IsCancellationRequested)
                 {

@@ -35,7 +35,7 @@ internal sealed class RegistryFetcher : IImageFetcher, IDisposable
         ArgumentNullException.ThrowIfNull(request);
         var location = request.Location.StartsWith("//", StringComparison.Ordinal) ? request.Location[2..] : request.Location;
         var reference = RegistryReference.Parse(location);
-        var http = request.Insecure && !reference.IsLoopback ? _unverified.Value : _verified.Value;
+        var http = request.Insecure && !reference.IsLoopback ? _unverified : _verified;
         var client = new RegistryClient(reference, request.Insecure, http, _options, _credentials, _authorizations);
         return await new RegistryImageReader(reference, client, request, _options).FetchAsync(cancellationToken).ConfigureAwait(false);
     }

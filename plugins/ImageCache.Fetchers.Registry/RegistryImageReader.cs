@@ -158,6 +158,7 @@ internal sealed class RegistryImageReader(RegistryReference reference, RegistryC
             else if (seen.Add(layers[i].Digest))
                 missing.Add((layers[i], i));
         }
+        if (missing.Count == 0) return; // a warm pull: no thread-pool fan-out (Parallel's generic code is JIT-compiled in every process)
         await Parallel.ForEachAsync(missing,
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxParallelDownloads), CancellationToken = cancellationToken },
             async (item, token) => await DownloadLayerAsync(item.Layer, item.Index, token).ConfigureAwait(false)).ConfigureAwait(false);

@@ -109,4 +109,30 @@ public sealed class InteropTests : IDisposable
         Assert.Equal(1, missing.Exit);
         Assert.Contains($"unknown tag: {registry.Address}/{repository} has no tag 'nope'", missing.Stderr);
     }
+
+    [Fact]
+    public async Task A_pull_by_digest_whose_blobs_and_baseline_are_stored_asks_no_registry()
+    {
+        var repository = TestImages.Repository("offline");
+        var image = await TestImages.PushImageAsync(new ImagePusher(registry.Address), repository, "v1");
+        var state = Path.Combine(store.Root, "state");
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+        string[] cli = [Path.Combine(CliDir, "imagecache.dll"), "--state-dir", state, "--json"];
+        var first = await RunAsync(dotnet, [.. cli, "pull", $"{registry.Address}/{repository}:v1"]);
+        Assert.True(first.Exit == 0, $"imagecache pull failed: {first.Stderr}");
+
+        // The same content by digest from a registry address nothing listens on: everything it needs is stored.
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var closedPort = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var offline = await RunAsync(dotnet, [.. cli, "pull", $"127.0.0.1:{closedPort}/{repository}@{image.ManifestDigest}"]);
+
+        Assert.True(offline.Exit == 0, $"the offline pull by digest failed: {offline.Stderr}");
+        Assert.Contains("already built", offline.Stderr);
+        using var record = JsonDocument.Parse(offline.Stdout);
+        Assert.Equal($"127.0.0.1:{closedPort}/{repository}@{image.ManifestDigest}", record.RootElement.GetProperty("resolved_ref").GetString());
+        using var firstRecord = JsonDocument.Parse(first.Stdout);
+        Assert.Equal(firstRecord.RootElement.GetProperty("output_path").GetString(), record.RootElement.GetProperty("output_path").GetString());
+    }
 }

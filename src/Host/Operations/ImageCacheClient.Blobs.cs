@@ -46,18 +46,25 @@ public sealed partial class ImageCacheClient
     async Task RecordInLayoutAsync(OciBlobStore blobs, FetchedImage fetched, string transport, string location, CancellationToken cancellationToken)
     {
         var refName = transport == "docker" ? ImageRef.CanonicalOf(location).IfNone(fetched.ManifestDigest) : fetched.ManifestDigest;
-        var mediaType = "application/vnd.oci.image.manifest.v1+json";
-        await using (var manifest = blobs.OpenRead(fetched.ManifestDigest))
-        {
-            try
-            {
-                using var json = await System.Text.Json.JsonDocument.ParseAsync(manifest, cancellationToken: cancellationToken).ConfigureAwait(false);
-                if (json.RootElement.TryGetProperty("mediaType", out var m) && m.ValueKind == System.Text.Json.JsonValueKind.String) mediaType = m.GetString()!;
-            }
-            catch (System.Text.Json.JsonException e) { throw Fail($"the stored manifest {fetched.ManifestDigest} is not valid JSON: {e.Message}", e); }
-        }
         var platform = new OciPlatform(fetched.Platform.Os, fetched.Platform.Architecture, fetched.Platform.Variant.Length > 0 ? fetched.Platform.Variant : null);
-        var descriptor = new OciDescriptor(mediaType, fetched.ManifestDigest, blobs.SizeOf(fetched.ManifestDigest) ?? 0, platform);
-        await new OciLayoutIndex(blobs.LayoutDir).AddManifestAsync(descriptor, refName, cancellationToken, options.OnNotice).ConfigureAwait(false);
+        var size = blobs.SizeOf(fetched.ManifestDigest) ?? 0;
+        var layoutIndex = new OciLayoutIndex(blobs.LayoutDir);
+        // A warm pull names the same manifest again (its media type is in its bytes, so the digest decides): nothing to
+        // write, and no need for the layout lock or the manifest itself (writers replace index.json atomically) — unless a
+        // killed writer's temp file is there, which the locked update below removes.
+        var named = layoutIndex.List().Where(e => e.RefName == refName).ToList();
+        if (named is [{ Descriptor: var current }] && current.Digest == fetched.ManifestDigest && current.Size == size && current.Platform == platform
+            && !Directory.EnumerateFiles(blobs.LayoutDir, ".index.json.tmp-*").Any()) return;
+
+        var mediaType = "application/vnd.oci.image.manifest.v1+json";
+        try
+        {
+            await using var manifest = blobs.OpenRead(fetched.ManifestDigest);
+            using var json = System.Text.Json.JsonDocument.Parse(manifest); // a manifest is small: no async parse machinery
+            if (json.RootElement.TryGetProperty("mediaType", out var m) && m.ValueKind == System.Text.Json.JsonValueKind.String) mediaType = m.GetString()!;
+        }
+        catch (System.Text.Json.JsonException e) { throw Fail($"the stored manifest {fetched.ManifestDigest} is not valid JSON: {e.Message}", e); }
+        var descriptor = new OciDescriptor(mediaType, fetched.ManifestDigest, size, platform);
+        await layoutIndex.AddManifestAsync(descriptor, refName, cancellationToken, options.OnNotice).ConfigureAwait(false);
     }
 }

@@ -7,7 +7,6 @@ using ImageCache.Host.Fleet;
 using ImageCache.Host.Plugins;
 using ImageCache.Host.Storage;
 using LanguageExt;
-using Microsoft.Extensions.DependencyInjection;
 using Index = ImageCache.Core.Index;
 
 namespace ImageCache.Host.Operations;
@@ -66,7 +65,7 @@ public sealed partial class ImageCacheClient
         if (!record.RootfsImmutable || record.RootfsSha256.Length != 64 || record.ContentKey.Length != 64 || record.Format.Length == 0)
             throw Fail($"{record.ImageRef} has no sealed baseline with a content key to publish (pull it again)");
         using var plugins = LoadPlugins(pluginDirectories);
-        var artifacts = ArtifactRegistryOf(plugins.Registry, plugins.Provider);
+        var artifacts = ArtifactRegistryOf(plugins);
 
         using var temp = new TempArea(Layout).Create("push");
         var compressed = Path.Combine(temp.Directory, "rootfs.zst");
@@ -136,12 +135,12 @@ public sealed partial class ImageCacheClient
     /// found artifact is downloaded, verified (every blob digest, the config, <c>rootfs_sha256</c>), sealed and recorded
     /// with <c>prebuilt_from</c>. Anything wrong with the artifact or the cache is reported and the pull builds instead.
     /// </summary>
-    async Task<ImageRecord?> TryPullPrebuiltAsync(PullRequest request, Provenance provenance, PluginRegistry registry, IServiceProvider provider,
+    async Task<ImageRecord?> TryPullPrebuiltAsync(PullRequest request, Provenance provenance, PluginRegistry registry,
         IProgress<string>? progress, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(request.CacheRepository)) return null;
         var repository = request.CacheRepository.Trim();
-        var artifacts = ArtifactRegistryOf(registry, provider);
+        var artifacts = ArtifactRegistryOf(registry);
         var key = provenance.ContentKey;
         var tag = BaselineArtifact.Tag(key);
         var warn = progress is not null ? progress.Report : options.OnNotice ?? (_ => { });
@@ -230,24 +229,22 @@ public sealed partial class ImageCacheClient
     }
 
     /// <summary>The artifact transport of the registry plugin (keyed <c>docker</c>).</summary>
-    static IArtifactRegistry ArtifactRegistryOf(PluginRegistry registry, IServiceProvider provider) =>
-        provider.GetKeyedService<IArtifactRegistry>(RegistryTransport)
-        ?? throw Fail($"no loaded plugin provides registry artifacts (IArtifactRegistry '{RegistryTransport}'); the registry plugin ImageCache.Fetchers.Registry is needed for fleet sharing"
-                      + (registry.FindFetcher(RegistryTransport) is { } fetcher ? $" (plugin {fetcher.PluginName} is loaded but offers none)" : ""));
-
-    /// <summary>The plugins of <paramref name="directories"/> (null: the default ones), for operations other than pull.</summary>
-    LoadedPlugins LoadPlugins(IReadOnlyList<string>? directories)
+    static IArtifactRegistry ArtifactRegistryOf(PluginRegistry registry)
     {
-        directories ??= PluginCatalog.DefaultDirectories(AppContext.BaseDirectory, Layout.Root, [], Environment.GetEnvironmentVariable("IMAGECACHE_PLUGINS"));
-        var services = new ServiceCollection();
-        services.AddImageCachePlugins(directories, out _);
-        var provider = services.BuildServiceProvider();
-        return new LoadedPlugins(provider, provider.GetRequiredService<PluginRegistry>());
+        IArtifactRegistry? found;
+        try
+        {
+            found = registry.FindArtifactRegistry(RegistryTransport);
+        }
+        catch (PluginServiceNotFoundException e) { throw Fail(e.Message, e); }
+        return found ?? throw Fail($"no loaded plugin provides registry artifacts (IArtifactRegistry '{RegistryTransport}'); the registry plugin ImageCache.Fetchers.Registry is needed for fleet sharing"
+                                   + (registry.FindFetcher(RegistryTransport) is { } fetcher ? $" (plugin {fetcher.PluginName} is loaded but offers none)" : ""));
     }
 
-    /// <summary>A plugin container and its registry, disposed together.</summary>
-    sealed record LoadedPlugins(ServiceProvider Provider, PluginRegistry Registry) : IDisposable
+    /// <summary>The plugins of <paramref name="directories"/> (null: the default ones), for operations other than pull; loaded as they are used.</summary>
+    PluginRegistry LoadPlugins(IReadOnlyList<string>? directories)
     {
-        public void Dispose() => Provider.Dispose();
+        directories ??= PluginCatalog.DefaultDirectories(AppContext.BaseDirectory, Layout.Root, [], Environment.GetEnvironmentVariable("IMAGECACHE_PLUGINS"));
+        return new PluginCatalog(directories).Open(Layout.PluginCacheFile);
     }
 }

@@ -11,7 +11,6 @@ using ImageCache.Host.Plugins;
 using ImageCache.Host.Storage;
 using LanguageExt;
 using LanguageExt.ClassInstances;
-using Microsoft.Extensions.DependencyInjection;
 using Index = ImageCache.Core.Index;
 
 namespace ImageCache.Host.Operations;
@@ -42,10 +41,8 @@ public sealed partial class ImageCacheClient
         if (request.SizeMiB is <= 0) throw Fail($"--size-mib must be positive (got {request.SizeMiB})");
 
         var directories = request.PluginDirectories ?? PluginCatalog.DefaultDirectories(AppContext.BaseDirectory, Layout.Root, [], Environment.GetEnvironmentVariable("IMAGECACHE_PLUGINS"));
-        var services = new ServiceCollection();
-        services.AddImageCachePlugins(directories, out _);
-        using var provider = services.BuildServiceProvider();
-        var registry = provider.GetRequiredService<PluginRegistry>();
+        // Only the plugins this pull uses are loaded: the fetcher now, the builder when there is something to build.
+        using var registry = new PluginCatalog(directories).Open(Layout.PluginCacheFile);
 
         var (transport, location) = SplitSource(source, registry);
         IImageFetcher fetcher;
@@ -55,9 +52,9 @@ public sealed partial class ImageCacheClient
         }
         catch (PluginServiceNotFoundException e) { throw Fail(e.Message, e); }
         var builderDescriptor = ChooseBuilder(registry, request.Builder, request.Format);
-        var builder = registry.GetBuilder(builderDescriptor.Name);
 
         Store.EnsureDirectories();
+        registry.SaveCache(); // the first pull into a new state directory: the cache could not be written before it existed
         await RecoverInterruptedWorkAsync(cancellationToken).ConfigureAwait(false);
         var blobs = new OciBlobStore(Layout);
         using var blobsInUse = await HoldBlobsForPullAsync(cancellationToken).ConfigureAwait(false); // until the record is written: prune collects no blobs meanwhile
@@ -119,7 +116,13 @@ public sealed partial class ImageCacheClient
         }
 
         // Fleet sharing: a prebuilt baseline for this key in the shared cache (ImageCacheClient.Fleet.cs).
-        if (await TryPullPrebuiltAsync(request, provenance, registry, provider, progress, cancellationToken).ConfigureAwait(false) is { } prebuilt) return prebuilt;
+        if (await TryPullPrebuiltAsync(request, provenance, registry, progress, cancellationToken).ConfigureAwait(false) is { } prebuilt) return prebuilt;
+        IFilesystemBuilder builder;
+        try
+        {
+            builder = registry.GetBuilder(builderDescriptor.Name);
+        }
+        catch (PluginServiceNotFoundException e) { throw Fail(e.Message, e); }
         if (!layersStored)
         {
             fetched = await FetchLayersAsync(fetcher, fetchRequest, transport, fetched, progress, cancellationToken).ConfigureAwait(false);

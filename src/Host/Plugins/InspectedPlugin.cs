@@ -6,6 +6,7 @@ namespace ImageCache.Host.Plugins;
 internal sealed record InspectedPlugin(
     string Name,
     string AssemblyPath,
+    IReadOnlyList<string> EntryPoints,
     IReadOnlyList<ServiceDescriptor> SupportingServices,
     IReadOnlyList<(ServiceDescriptor Descriptor, FetcherDescriptor Fetcher)> Fetchers,
     IReadOnlyList<(ServiceDescriptor Descriptor, BuilderDescriptor Builder)> Builders);

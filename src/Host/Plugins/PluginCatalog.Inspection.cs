@@ -1,7 +1,6 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
 using ImageCache.Contracts;
-using McMaster.NETCore.Plugins;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ImageCache.Host.Plugins;
@@ -15,11 +14,11 @@ public sealed partial class PluginCatalog
     [GeneratedRegex("^[a-z0-9][a-z0-9-]*$")]
     private static partial Regex KeyPattern();
 
-    private static Assembly LoadAssembly(string assemblyPath)
+    internal static Assembly LoadAssembly(string assemblyPath)
     {
         try
         {
-            return PluginLoader.CreateFromAssemblyFile(assemblyPath, SharedTypes).LoadDefaultAssembly();
+            return new PluginLoadContext(assemblyPath, SharedAssemblyNames).LoadFromAssemblyPath(assemblyPath);
         }
         catch (BadImageFormatException)
         {
@@ -31,7 +30,7 @@ public sealed partial class PluginCatalog
         }
     }
 
-    private static void CheckContractReference(Assembly assembly)
+    internal static void CheckContractReference(Assembly assembly)
     {
         var reference = assembly.GetReferencedAssemblies().FirstOrDefault(r => r.Name == ContractsAssembly.Name);
         if (reference is null)
@@ -85,7 +84,7 @@ public sealed partial class PluginCatalog
     private static bool IsConcreteImplementationOf<TService>(Type type) =>
         type is { IsClass: true, IsAbstract: false, ContainsGenericParameters: false } && typeof(TService).IsAssignableFrom(type);
 
-    private static void Register(Type entryPointType, IServiceCollection staging)
+    internal static void Register(Type entryPointType, IServiceCollection staging)
     {
         IImageCachePlugin entryPoint;
         try

@@ -27,6 +27,8 @@ public sealed partial class PluginCatalog
         typeof(IServiceCollection),
     ];
 
+    private static readonly IReadOnlySet<string> SharedAssemblyNames = PluginLoadContext.SharedAssemblyNames(SharedTypes);
+
     private static readonly AssemblyName ContractsAssembly = typeof(PluginContract).Assembly.GetName();
 
     private readonly Dictionary<string, string> _transportOwners = new(StringComparer.Ordinal);
@@ -68,6 +70,99 @@ public sealed partial class PluginCatalog
     {
         ArgumentNullException.ThrowIfNull(services);
         var entries = new List<PluginLoadEntry>();
+        foreach (var (name, folder) in Folders(entries))
+        {
+            entries.Add(LoadFolder(name, folder, services));
+        }
+
+        return new PluginLoadReport(Directories, entries);
+    }
+
+    /// <summary>
+    /// The lazy form of <see cref="LoadInto"/> for commands that need one or two plugins (<c>pull</c>, <c>push</c>): the
+    /// report is the same, but a plugin's assembly is loaded only when one of its services is asked for. What each
+    /// folder provides comes from <paramref name="cacheFile"/> when the folder is unchanged since it was cached (same
+    /// files, sizes and modification times, same host build); other folders are inspected (loaded) now and the cache is
+    /// rewritten. Without a cache file every folder is inspected. Call once per catalog; dispose the registry.
+    /// </summary>
+    public PluginRegistry Open(string? cacheFile)
+    {
+        var cached = PluginCache.Read(cacheFile);
+        var entries = new List<PluginLoadEntry>();
+        var plugins = new List<LazyPluginServices.Plugin>();
+        var descriptions = new List<PluginDescription>();
+        var changed = false;
+        List<PluginDescription>? unsaved = null;
+        foreach (var (name, folder) in Folders(entries))
+        {
+            var assemblyPath = Path.Combine(folder, name + ".dll");
+            if (Refuse(name, folder, assemblyPath) is { } refused)
+            {
+                entries.Add(refused);
+                continue;
+            }
+
+            string fingerprint;
+            try
+            {
+                fingerprint = PluginFingerprint.Of(folder);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                entries.Add(PluginLoadEntry.Failed(name, assemblyPath, $"cannot read the plugin folder: {e.Message}"));
+                continue;
+            }
+
+            InspectedPlugin? inspected = null;
+            if (!cached.TryGetValue(folder, out var description) || description.Fingerprint != fingerprint
+                || !string.Equals(description.AssemblyPath, assemblyPath, StringComparison.Ordinal))
+            {
+                (description, inspected) = Describe(name, folder, fingerprint, assemblyPath);
+                changed = true;
+                InspectedCount++;
+            }
+
+            descriptions.Add(description);
+            if (description.Refusal is { } status)
+            {
+                entries.Add(new PluginLoadEntry(name, assemblyPath, status, description.Reason, [], []));
+                continue;
+            }
+
+            try
+            {
+                var entry = Admit(name, assemblyPath, description.Fetchers.Select(f => f.Fetcher), description.Builders.Select(b => b.Builder));
+                _loadedPluginPaths[name] = assemblyPath;
+                entries.Add(entry);
+                plugins.Add(new LazyPluginServices.Plugin(description, entry, inspected));
+            }
+            catch (PluginRefusedException refusal)
+            {
+                entries.Add(new PluginLoadEntry(name, assemblyPath, refusal.Status, refusal.Message, [], []));
+            }
+        }
+
+        if (changed && cacheFile is not null)
+        {
+            // Keep what other processes cached for other folders (another --plugins-dir, $IMAGECACHE_PLUGINS) while they exist.
+            var seen = descriptions.Select(d => d.Folder).ToHashSet(StringComparer.Ordinal);
+            List<PluginDescription> toCache = [.. descriptions, .. cached.Values.Where(d => !seen.Contains(d.Folder) && Directory.Exists(d.Folder))];
+            if (!PluginCache.Write(cacheFile, toCache)) unsaved = toCache; // e.g. no state directory yet: SaveCache writes it later
+        }
+
+        var report = new PluginLoadReport(Directories, entries);
+        return new PluginRegistry(report, new LazyPluginServices(plugins, cacheFile, unsaved));
+    }
+
+    /// <summary>How many plugin folders <see cref="Open"/> inspected (loaded) instead of taking them from the cache.</summary>
+    internal int InspectedCount { get; private set; }
+
+    private static string NormalizeDirectory(string directory) =>
+        Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+
+    /// <summary>Every plugin folder (name, path) in search order; directories that cannot be listed become failed entries.</summary>
+    private IEnumerable<(string Name, string Folder)> Folders(List<PluginLoadEntry> entries)
+    {
         foreach (var directory in Directories)
         {
             if (!Directory.Exists(directory))
@@ -87,33 +182,39 @@ public sealed partial class PluginCatalog
             }
 
             Array.Sort(folders, StringComparer.Ordinal);
-            entries.AddRange(folders.Select(folder => LoadFolder(folder, services)));
+            foreach (var folder in folders)
+            {
+                yield return (Path.GetFileName(folder), folder);
+            }
         }
-
-        return new PluginLoadReport(Directories, entries);
     }
 
-    private static string NormalizeDirectory(string directory) =>
-        Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
-
-    private PluginLoadEntry LoadFolder(string folder, IServiceCollection services)
+    /// <summary>The entry of a folder that is no plugin to inspect: no main assembly, or a plugin of that name already loaded.</summary>
+    private PluginLoadEntry? Refuse(string name, string folder, string assemblyPath)
     {
-        var name = Path.GetFileName(folder);
-        var assemblyPath = Path.Combine(folder, name + ".dll");
         if (!File.Exists(assemblyPath))
         {
             return PluginLoadEntry.Skipped(name, folder, $"no {name}.dll in the folder");
         }
 
-        if (_loadedPluginPaths.TryGetValue(name, out var earlier))
+        return _loadedPluginPaths.TryGetValue(name, out var earlier)
+            ? PluginLoadEntry.Skipped(name, assemblyPath, $"a plugin named {name} is already loaded from {earlier}")
+            : null;
+    }
+
+    private PluginLoadEntry LoadFolder(string name, string folder, IServiceCollection services)
+    {
+        var assemblyPath = Path.Combine(folder, name + ".dll");
+        if (Refuse(name, folder, assemblyPath) is { } refused)
         {
-            return PluginLoadEntry.Skipped(name, assemblyPath, $"a plugin named {name} is already loaded from {earlier}");
+            return refused;
         }
 
         try
         {
             var plugin = Inspect(name, assemblyPath);
-            var entry = Admit(plugin, services);
+            var entry = Admit(name, assemblyPath, plugin.Fetchers.Select(f => f.Fetcher), plugin.Builders.Select(b => b.Builder));
+            AddServices(plugin, entry, services);
             _loadedPluginPaths[name] = assemblyPath;
             return entry;
         }
@@ -128,6 +229,59 @@ public sealed partial class PluginCatalog
         }
     }
 
+    /// <summary>Inspects (loads) one plugin and describes it for the cache; a refusal is described too.</summary>
+    private static (PluginDescription Description, InspectedPlugin? Inspected) Describe(string name, string folder, string fingerprint, string assemblyPath)
+    {
+        try
+        {
+            var plugin = Inspect(name, assemblyPath);
+            var description = new PluginDescription(
+                folder,
+                fingerprint,
+                assemblyPath,
+                null,
+                null,
+                plugin.EntryPoints,
+                [.. plugin.Fetchers.Select(f => (f.Fetcher, ImplementationType(f.Descriptor).FullName!))],
+                [.. plugin.Builders.Select(b => (b.Builder, ImplementationType(b.Descriptor).FullName!))],
+                [.. plugin.SupportingServices
+                    .Where(d => d.ServiceType == typeof(IArtifactRegistry) && d.IsKeyedService && d.ServiceKey is string)
+                    .Select(d => (string)d.ServiceKey!)]);
+            return (description, plugin);
+        }
+        catch (PluginRefusedException refusal)
+        {
+            return (PluginDescription.Refused(folder, fingerprint, assemblyPath, refusal.Status, refusal.Message), null);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return (PluginDescription.Refused(folder, fingerprint, assemblyPath, PluginLoadStatus.Failed,
+                $"could not be loaded: {e.GetType().Name}: {e.Message}"), null);
+        }
+    }
+
+    private static Type ImplementationType(ServiceDescriptor descriptor) =>
+        descriptor.IsKeyedService ? descriptor.KeyedImplementationType! : descriptor.ImplementationType!;
+
+    /// <summary>Copies a plugin's supporting services and its admitted fetchers and builders into <paramref name="services"/>.</summary>
+    internal static void AddServices(InspectedPlugin plugin, PluginLoadEntry entry, IServiceCollection services)
+    {
+        foreach (var descriptor in plugin.SupportingServices)
+        {
+            services.Add(descriptor);
+        }
+
+        foreach (var (descriptor, fetcher) in plugin.Fetchers)
+        {
+            if (entry.Fetchers.Contains(fetcher)) services.Add(descriptor);
+        }
+
+        foreach (var (descriptor, builder) in plugin.Builders)
+        {
+            if (entry.Builders.Contains(builder)) services.Add(descriptor);
+        }
+    }
+
     private static InspectedPlugin Inspect(string name, string assemblyPath)
     {
         var assembly = LoadAssembly(assemblyPath);
@@ -135,7 +289,8 @@ public sealed partial class PluginCatalog
         var types = GetTypes(assembly);
 
         var staging = new ServiceCollection();
-        foreach (var entryPoint in types.Where(IsConcreteImplementationOf<IImageCachePlugin>))
+        var entryPoints = types.Where(IsConcreteImplementationOf<IImageCachePlugin>).ToList();
+        foreach (var entryPoint in entryPoints)
         {
             Register(entryPoint, staging);
         }
@@ -169,18 +324,22 @@ public sealed partial class PluginCatalog
             throw PluginRefusedException.Failed("provides no fetcher and no builder");
         }
 
-        return new InspectedPlugin(name, assemblyPath, [.. staging], fetchers, builders);
+        return new InspectedPlugin(name, assemblyPath, [.. entryPoints.Select(t => t.FullName!)], [.. staging], fetchers, builders);
     }
 
-    private PluginLoadEntry Admit(InspectedPlugin plugin, IServiceCollection services)
+    /// <summary>
+    /// Admits a validated plugin's keys that no earlier plugin provides; the entry lists what was admitted and names
+    /// what was refused. A plugin left with nothing fails.
+    /// </summary>
+    private PluginLoadEntry Admit(string name, string assemblyPath, IEnumerable<FetcherDescriptor> offeredFetchers, IEnumerable<BuilderDescriptor> offeredBuilders)
     {
         var refusals = new List<string>();
-        var fetchers = new List<(ServiceDescriptor Descriptor, FetcherDescriptor Fetcher)>();
-        foreach (var candidate in plugin.Fetchers)
+        var fetchers = new List<FetcherDescriptor>();
+        foreach (var candidate in offeredFetchers)
         {
-            if (_transportOwners.TryGetValue(candidate.Fetcher.Transport, out var owner))
+            if (_transportOwners.TryGetValue(candidate.Transport, out var owner))
             {
-                refusals.Add($"transport '{candidate.Fetcher.Transport}' already provided by plugin {owner}");
+                refusals.Add($"transport '{candidate.Transport}' already provided by plugin {owner}");
             }
             else
             {
@@ -188,12 +347,12 @@ public sealed partial class PluginCatalog
             }
         }
 
-        var builders = new List<(ServiceDescriptor Descriptor, BuilderDescriptor Builder)>();
-        foreach (var candidate in plugin.Builders)
+        var builders = new List<BuilderDescriptor>();
+        foreach (var candidate in offeredBuilders)
         {
-            if (_builderOwners.TryGetValue(candidate.Builder.Name, out var owner))
+            if (_builderOwners.TryGetValue(candidate.Name, out var owner))
             {
-                refusals.Add($"builder '{candidate.Builder.Name}' already provided by plugin {owner}");
+                refusals.Add($"builder '{candidate.Name}' already provided by plugin {owner}");
             }
             else
             {
@@ -206,29 +365,22 @@ public sealed partial class PluginCatalog
             throw PluginRefusedException.Failed(string.Join("; ", refusals));
         }
 
-        foreach (var descriptor in plugin.SupportingServices)
+        foreach (var fetcher in fetchers)
         {
-            services.Add(descriptor);
+            _transportOwners.Add(fetcher.Transport, name);
         }
 
-        foreach (var (descriptor, fetcher) in fetchers)
+        foreach (var builder in builders)
         {
-            services.Add(descriptor);
-            _transportOwners.Add(fetcher.Transport, plugin.Name);
-        }
-
-        foreach (var (descriptor, builder) in builders)
-        {
-            services.Add(descriptor);
-            _builderOwners.Add(builder.Name, plugin.Name);
+            _builderOwners.Add(builder.Name, name);
         }
 
         return new PluginLoadEntry(
-            plugin.Name,
-            plugin.AssemblyPath,
+            name,
+            assemblyPath,
             PluginLoadStatus.Loaded,
             refusals.Count == 0 ? null : string.Join("; ", refusals),
-            [.. fetchers.Select(f => f.Fetcher)],
-            [.. builders.Select(b => b.Builder)]);
+            fetchers,
+            builders);
     }
 }

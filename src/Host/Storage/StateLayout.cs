@@ -37,6 +37,9 @@ public sealed record StateLayout(string Root)
     /// <summary><c>plugins/</c>: plugins installed for this state directory.</summary>
     public string PluginsDir => Path.Combine(Root, "plugins");
 
+    /// <summary><c>cache/plugins.json</c>: which plugin folder provides which transport and builder, so a command loads only the plugins it uses.</summary>
+    public string PluginCacheFile => Path.Combine(Root, "cache", "plugins.json");
+
     /// <summary>The default state directory: <c>$IMAGECACHE_STATE_DIR</c>, else <c>~/.imagecache</c>.</summary>
     public static string DefaultRoot()
     {
