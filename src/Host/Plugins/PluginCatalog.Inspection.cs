@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
 using ImageCache.Contracts;
+using McMaster.NETCore.Plugins.Loader;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ImageCache.Host.Plugins;
@@ -18,7 +19,15 @@ public sealed partial class PluginCatalog
     {
         try
         {
-            return new PluginLoadContext(assemblyPath, SharedAssemblyNames).LoadFromAssemblyPath(assemblyPath);
+            // One McMaster load context per folder, resolving through the plugin's deps.json; only the contract
+            // assemblies are shared with the host (PreferSharedTypes off). Built with McMaster's builder rather than
+            // PluginLoader, which also reads the host's runtimeconfig.json with reflection-based System.Text.Json for
+            // probing paths a published plugin never has (~30 ms of every start-up).
+            var builder = new AssemblyLoadContextBuilder();
+            builder.SetMainAssemblyPath(assemblyPath);
+            foreach (var shared in SharedTypes.Select(type => type.Assembly).Distinct())
+                builder.PreferDefaultLoadContextAssembly(shared.GetName());
+            return builder.Build().LoadFromAssemblyPath(assemblyPath);
         }
         catch (BadImageFormatException)
         {

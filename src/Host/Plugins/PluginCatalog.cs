@@ -27,8 +27,6 @@ public sealed partial class PluginCatalog
         typeof(IServiceCollection),
     ];
 
-    private static readonly IReadOnlySet<string> SharedAssemblyNames = PluginLoadContext.SharedAssemblyNames(SharedTypes);
-
     private static readonly AssemblyName ContractsAssembly = typeof(PluginContract).Assembly.GetName();
 
     private readonly Dictionary<string, string> _transportOwners = new(StringComparer.Ordinal);
