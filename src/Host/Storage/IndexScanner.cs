@@ -10,8 +10,8 @@ namespace ImageCache.Host.Storage;
 /// each record only its keys (<c>image_ref</c> … <c>output_path</c>, the first lines of a record we write) are
 /// decoded, and the rest is deferred (<see cref="ImageRecord.DeferDetails"/>) to a JSON read of that record alone
 /// when something asks for it. Finding the next record is one vectorised search for its closing line. On an index
-/// of 10,000 records this is a few milliseconds where the full JSON read takes ~60; a <c>tag</c> decodes the one
-/// record it copies, and the writer copies the others' bytes.
+/// of 10,000 records this takes ~20 ms in a fresh CLI process (most of it the keys' strings on a new heap) where the
+/// full JSON read took ~70; a <c>tag</c> decodes the one record it copies, and the writer copies the others' bytes.
 /// </summary>
 internal static class IndexScanner
 {
