@@ -198,7 +198,7 @@ public sealed partial class ImageCacheClient
         record = record with { Extensions = record.Extensions.AddOrUpdate(BaselineArtifact.PrebuiltFromField, JsonSerializer.Serialize(from)) };
         using var held = await Store.LockAsync(cancellationToken).ConfigureAwait(false);
         Directory.CreateDirectory(Layout.RootfsDir, IndexStore.DirectoryMode);
-        var current = Store.Read();
+        var current = Store.ReadForUpdate();
         File.Move(output, provenance.OutputPath, overwrite: true);
         var reduction = Index.Reduce(current, new IndexCommand.Upsert(KeepCreated(current, record)))
             .Match(r => r, error => throw ImageCacheException.From(error));

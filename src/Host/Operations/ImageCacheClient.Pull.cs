@@ -181,7 +181,7 @@ public sealed partial class ImageCacheClient
             var record = provenance.ToRecord(Now) with { RootfsSha256 = sha256, RootfsImmutable = true, SizeBytes = length };
             using var held = await Store.LockAsync(cancellationToken).ConfigureAwait(false);
             Directory.CreateDirectory(Layout.RootfsDir, IndexStore.DirectoryMode);
-            var current = Store.Read();
+            var current = Store.ReadForUpdate();
             MarkPublishing(temp.Directory, finalPath);
             File.Move(output, finalPath, overwrite: true);
             Reduction reduction;
@@ -206,7 +206,7 @@ public sealed partial class ImageCacheClient
     {
         if (!File.Exists(finalPath)) return null;
         using var held = await Store.LockAsync(cancellationToken).ConfigureAwait(false);
-        var current = Store.Read();
+        var current = Store.ReadForUpdate();
         var existing = current.Images.Find(r => r.OutputPath == finalPath && r.RootfsImmutable && r.RootfsSha256.Length == 64);
         if (existing.IsNone || !File.Exists(finalPath)) return null;
         var sealedRecord = (ImageRecord)existing;

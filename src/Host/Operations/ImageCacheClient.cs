@@ -155,7 +155,7 @@ public sealed partial class ImageCacheClient
     async Task<Reduction> ReduceAsync(Func<ImageIndex, IndexCommand> commandFor, CancellationToken cancellationToken)
     {
         using var held = await Store.LockAsync(cancellationToken).ConfigureAwait(false);
-        var current = Store.Read();
+        var current = Store.ReadForUpdate();
         var reduction = Index.Reduce(current, commandFor(current)).Match(r => r, error => throw ImageCacheException.From(error));
         Store.WriteIfChanged(current, reduction.Index);
         foreach (var effect in reduction.Effects)

@@ -16,9 +16,19 @@ public sealed class IndexStore(StateLayout layout, Action<string>? onWaiting = n
     /// <summary>The layout this store works in.</summary>
     public StateLayout Layout => layout;
 
-    /// <summary>Reads the index; a missing file is an empty index.</summary>
+    /// <summary>Reads the index, every record decoded in one pass (for reading it all: list, inspect, verify); a missing file is an empty index.</summary>
     /// <exception cref="ImageCacheException">The file does not parse (the message names it and the backup), or cannot be read.</exception>
-    public ImageIndex Read()
+    public ImageIndex Read() => Read(forUpdate: false);
+
+    /// <summary>
+    /// Reads the index for a read-modify-write under <see cref="LockAsync"/>: when the file is our own (its checksum
+    /// holds) each record's details are decoded only if used (<see cref="IndexScanner"/>), since a change touches few
+    /// records and the writer copies the others' bytes; anything else is read as <see cref="Read()"/> reads it.
+    /// </summary>
+    /// <exception cref="ImageCacheException">As <see cref="Read()"/>.</exception>
+    public ImageIndex ReadForUpdate() => Read(forUpdate: true);
+
+    ImageIndex Read(bool forUpdate)
     {
         byte[] bytes;
         try { bytes = File.ReadAllBytes(layout.IndexFile); }
@@ -29,9 +39,11 @@ public sealed class IndexStore(StateLayout layout, Action<string>? onWaiting = n
         }
         try
         {
-            // Our own file (its checksum holds): scanned by lines, records decoded when used. Anything else: the full reader.
-            if (!IndexChecksum.Holds(bytes, out var bodyLength) || !IndexScanner.TryScan(bytes, bodyLength, out var index, out var raw))
-                index = IndexJson.Deserialize(bytes, out raw);
+            ImageIndex? index = null;
+            RawIndex? raw = null;
+            if (forUpdate && IndexChecksum.Holds(bytes, out var bodyLength) && IndexScanner.TryScan(bytes, bodyLength, out var scanned, out raw))
+                index = scanned;
+            index ??= IndexJson.Deserialize(bytes, out raw);
             if (raw is not null) rawSources.AddOrUpdate(index, raw);
             return index;
         }
@@ -123,7 +135,7 @@ public sealed class IndexStore(StateLayout layout, Action<string>? onWaiting = n
     public async Task<T> UpdateAsync<T>(Func<ImageIndex, (ImageIndex Next, T Result)> decide, CancellationToken cancellationToken)
     {
         using var held = await LockAsync(cancellationToken).ConfigureAwait(false);
-        var current = Read();
+        var current = ReadForUpdate();
         var (next, result) = decide(current);
         WriteIfChanged(current, next);
         return result;

@@ -121,6 +121,29 @@ public sealed class IndexScannerProperties
     }
 
     [Fact]
+    public void The_store_reads_its_own_file_for_an_update_as_its_full_read_does()
+    {
+        var state = Directory.CreateTempSubdirectory("imagecache-scan-").FullName;
+        try
+        {
+            Gens.RichIndex.Sample(index =>
+            {
+                // One state directory per sample: CsCheck runs samples on several threads.
+                var store = new IndexStore(new StateLayout(Path.Combine(state, Guid.NewGuid().ToString("N"))));
+                store.Write(index);
+                store.Write(store.Read()); // a read fills in canonical_ref where the record had none; from here on it is stable
+                var forUpdate = store.ReadForUpdate();
+                Assert.Equal(store.Read(), forUpdate);
+                // Written back unchanged in content but as new objects, and as the very records read: the same file.
+                var before = File.ReadAllBytes(store.Layout.IndexFile);
+                store.Write(new ImageIndex(forUpdate.Images.Map(r => r with { }).Strict()));
+                Assert.Equal(before, File.ReadAllBytes(store.Layout.IndexFile));
+            }, iter: 100);
+        }
+        finally { Directory.Delete(state, recursive: true); }
+    }
+
+    [Fact]
     public void A_file_edited_by_hand_is_read_by_the_full_reader_with_the_edit_and_a_broken_edit_is_a_clear_error()
     {
         var state = Directory.CreateTempSubdirectory("imagecache-scan-").FullName;
@@ -137,11 +160,13 @@ public sealed class IndexScannerProperties
             var text = File.ReadAllText(store.Layout.IndexFile);
             Assert.Contains("\"checksum\"", text);
 
-            // Same length, still valid JSON, checksum now stale: the full reader sees the new size.
+            // Same length, still valid JSON, checksum now stale: the full reader sees the new size, also for an update.
             File.WriteAllText(store.Layout.IndexFile, text.Replace("\"size_bytes\": 1111", "\"size_bytes\": 2222"));
             Assert.Equal(2222, store.Read().Images.Head.SizeBytes);
+            Assert.Equal(2222, store.ReadForUpdate().Images.Head.SizeBytes);
 
             File.WriteAllText(store.Layout.IndexFile, text.Replace("\"size_bytes\": 1111", "\"size_bytes\": 11x1"));
+            Assert.Equal(HostErrorCodes.IndexCorrupt, Assert.Throws<ImageCacheException>(() => store.ReadForUpdate()).Code);
             var error = Assert.Throws<ImageCacheException>(() => store.Read());
             Assert.Equal(HostErrorCodes.IndexCorrupt, error.Code);
             Assert.DoesNotContain('\n', error.Message);
