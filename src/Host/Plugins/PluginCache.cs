@@ -54,6 +54,7 @@ internal static class PluginCache
         try
         {
             Directory.CreateDirectory(directory, Storage.IndexStore.DirectoryMode);
+            RemoveAbandonedTemps(path);
             using (var stream = new FileStream(temp, new FileStreamOptions
                    {
                        Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None, UnixCreateMode = Storage.IndexStore.FileMode600,
@@ -76,6 +77,19 @@ internal static class PluginCache
         {
             try { File.Delete(temp); } catch (Exception f) when (f is IOException or UnauthorizedAccessException) { }
             return false;
+        }
+    }
+
+    /// <summary>Deletes <c>plugins.json.PID.tmp</c> files whose writer was killed (its process is gone); a live writer's is left alone.</summary>
+    private static void RemoveAbandonedTemps(string path)
+    {
+        var prefix = Path.GetFileName(path) + ".";
+        foreach (var temp in Directory.EnumerateFiles(Path.GetDirectoryName(path)!, prefix + "*.tmp"))
+        {
+            var pid = Path.GetFileName(temp).AsSpan()[prefix.Length..^".tmp".Length];
+            if (!int.TryParse(pid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var writer)) continue;
+            if (writer == Environment.ProcessId || Directory.Exists($"/proc/{writer}")) continue;
+            try { File.Delete(temp); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
     }
 
