@@ -30,8 +30,27 @@ public sealed class PacedBuilder : IFilesystemBuilder
         return new BuildResult(new FileInfo(request.OutputPath).Length, count);
     }
 
+    /// <summary>
+    /// Appends a line, one process at a time: .NET's append mode is a seek to the end, not O_APPEND, so two builds
+    /// appending at once wrote at the same offset and one line was lost (a flaky test). An exclusive open (.NET takes
+    /// a flock for FileShare.None) is retried until the other writer, or a reading test, has closed the file.
+    /// </summary>
     static void Log(string? path, string line)
     {
-        if (!string.IsNullOrEmpty(path)) File.AppendAllText(path, line + "\n");
+        if (string.IsNullOrEmpty(path)) return;
+        var bytes = System.Text.Encoding.UTF8.GetBytes(line + "\n");
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.None);
+                stream.Write(bytes);
+                return;
+            }
+            catch (IOException) when (attempt < 1000)
+            {
+                Thread.Sleep(5);
+            }
+        }
     }
 }
