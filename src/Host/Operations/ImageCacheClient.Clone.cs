@@ -188,7 +188,7 @@ public sealed partial class ImageCacheClient
             var rest = Path.GetFileName(path)[prefix.Length..];
             var dash = rest.IndexOf('-', StringComparison.Ordinal);
             if (dash <= 0 || !int.TryParse(rest.AsSpan(0, dash), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)) continue;
-            if (pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}")) continue;
+            if (Storage.ProcessLiveness.MayBeRunning(pid)) continue;
             try { File.Delete(path); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }

@@ -88,7 +88,7 @@ internal static class PluginCache
         {
             var pid = Path.GetFileName(temp).AsSpan()[prefix.Length..^".tmp".Length];
             if (!int.TryParse(pid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var writer)) continue;
-            if (writer == Environment.ProcessId || Directory.Exists($"/proc/{writer}")) continue;
+            if (Storage.ProcessLiveness.MayBeRunning(writer)) continue;
             try { File.Delete(temp); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
     }

@@ -13,7 +13,7 @@ namespace ImageCache.Host.Storage;
 /// per line in a fixed order — so a reader may scan it by lines and defer decoding its records
 /// (<see cref="IndexScanner"/>). Anything else (a file of the Go original, which ignores the member and drops it
 /// when it writes; a hand edit; a torn or rotten file) fails the check and is read by the full JSON reader, which
-/// reports any damage. A writer that changes the form must change <see cref="Name"/> too.
+/// reports any damage. A writer that changes the form must change the member's name or algorithm tag too.
 /// </summary>
 internal static class IndexChecksum
 {
@@ -23,17 +23,10 @@ internal static class IndexChecksum
     /// <summary>What follows the hex digits: the end of the member and of the document.</summary>
     static ReadOnlySpan<byte> Closing => "\"\n}\n"u8;
 
-    /// <summary>The member's name, for documentation and tests.</summary>
-    public const string Name = "checksum";
-
     const int HexDigits = 8;
 
-    /// <summary>The length of the trailer <see cref="Append"/> adds.</summary>
-    public static int TrailerLength => Opening.Length + HexDigits + Closing.Length;
-
-    /// <summary>Appends the checksum line and the document's end to <paramref name="body"/> (which ends with <c>,\n</c>).</summary>
-    public static void Append(MemoryStream body) =>
-        WriteTrailer(body, Crc32C(body.GetBuffer().AsSpan(0, (int)body.Length)));
+    /// <summary>The length of the trailer <see cref="WriteTrailer"/> writes.</summary>
+    static int TrailerLength => Opening.Length + HexDigits + Closing.Length;
 
     /// <summary>Writes the checksum line for a body whose CRC-32C is <paramref name="crc"/>, and the document's end.</summary>
     public static void WriteTrailer(Stream destination, uint crc)

@@ -33,19 +33,10 @@ internal sealed class RawIndex
     /// <summary>The file read.</summary>
     public ReadOnlySpan<byte> Bytes => bytes;
 
-    /// <summary>The text of <paramref name="record"/> when it is one of the records read (the very object) and the file is in the writer's form.</summary>
-    public bool TryGetText(ImageRecord record, out ReadOnlySpan<byte> text)
-    {
-        if (TryGetRange(record, out var start, out var length))
-        {
-            text = bytes.AsSpan(start, length);
-            return true;
-        }
-        text = default;
-        return false;
-    }
-
-    /// <summary>Where the text of <paramref name="record"/> lies in <see cref="Bytes"/>, as <see cref="TryGetText"/>.</summary>
+    /// <summary>
+    /// Where the text of <paramref name="record"/> lies in <see cref="Bytes"/>, when it is one of the records read (the
+    /// very object) and the file is in the writer's form.
+    /// </summary>
     public bool TryGetRange(ImageRecord record, out int start, out int length)
     {
         usable ??= check?.Invoke() ?? false;

@@ -63,7 +63,7 @@ public sealed class TempArea(StateLayout layout)
         var before = last > 0 ? name.LastIndexOf('-', last - 1) : -1;
         if (before < 0 || !int.TryParse(name.AsSpan(before + 1, last - before - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid))
             return false;
-        return pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}");
+        return ProcessLiveness.MayBeRunning(pid);
     }
 
     internal static void DeleteTree(string path)

@@ -58,7 +58,7 @@ public sealed class IndexJsonProperties
         var index = Gens.RichIndex.Where(i => !i.Images.IsEmpty).Single();
         var compact = System.Text.Encoding.UTF8.GetBytes(System.Text.Json.Nodes.JsonNode.Parse(IndexJson.Serialize(index))!.ToJsonString());
         var read = IndexJson.Deserialize(compact, out var raw);
-        Assert.False(raw is not null && raw.TryGetText(read.Images.Head, out _)); // the copy is refused: its form is not ours
+        Assert.False(raw is not null && raw.TryGetRange(read.Images.Head, out _, out _)); // the copy is refused: its form is not ours
     }
 
     /// <summary>

@@ -18,8 +18,9 @@ public sealed class IndexScannerProperties
     static byte[] StoreFile(ImageIndex index, RawIndex? raw = null)
     {
         using var text = new MemoryStream();
-        IndexJson.Serialize(index, text, raw, bodyOnly: true);
-        IndexChecksum.Append(text);
+        var body = new ChecksummingStream(text);
+        IndexJson.Serialize(index, body, raw, bodyOnly: true);
+        IndexChecksum.WriteTrailer(text, body.Crc32C);
         return text.ToArray();
     }
 
