@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics.Contracts;
 using System.Linq;
 using LanguageExt;
@@ -44,10 +45,24 @@ public static class Index
 
     static Reduction Upsert(ImageIndex index, ImageRecord record)
     {
-        var key = KeyOf(record);
-        var rest = index.Images.Filter(r => KeyOf(r) != key).Strict();
+        // One pass over the records in this assembly's compiled code (a tag or a pull's record update on 10,000
+        // records spent ~6 ms in Seq.Filter's iterator and the key tuples' comparers).
+        var (name, platform) = KeyOf(record);
+        var records = index.Images.ToArray();
+        var rest = new ImageRecord[records.Length];
+        var kept = 0;
+        foreach (var r in records)
+            if (!HasKey(r, name, platform)) rest[kept++] = r;
+        System.Array.Resize(ref rest, kept);
         return new Reduction(new ImageIndex(RecordOrder.Insert(rest, record)), LanguageExt.Seq<IndexEffect>.Empty,
             new IndexResult.Records(Seq1(record)));
+    }
+
+    static bool HasKey(ImageRecord record, string name, Platform platform)
+    {
+        var canonical = record.EffectiveCanonicalRef;
+        return string.Equals(canonical.Length > 0 ? canonical : record.ImageRef, name, StringComparison.Ordinal) &&
+            record.Platform.Equals(platform);
     }
 
     static Fin<Reduction> Tag(ImageIndex index, IndexCommand.Tag command)
@@ -65,7 +80,7 @@ public static class Index
         return RefMatcher.Find(index, command.Source).Map(found =>
         {
             // One record per platform: the first in index order, as the original took the first match.
-            var sources = found.GroupBy(r => r.Platform).Select(g => g.First()).ToSeq().Strict();
+            var sources = FirstPerPlatform(found);
             var tagged = sources.Map(source => source with
             {
                 ImageRef = target,
@@ -75,6 +90,19 @@ public static class Index
             var next = tagged.Fold(index, (acc, record) => Upsert(acc, record).Index);
             return new Reduction(next, LanguageExt.Seq<IndexEffect>.Empty, new IndexResult.Records(tagged));
         });
+    }
+
+    static Seq<ImageRecord> FirstPerPlatform(Seq<ImageRecord> records)
+    {
+        var platforms = new List<Platform>();
+        var firsts = new List<ImageRecord>();
+        foreach (var record in records)
+        {
+            if (platforms.Contains(record.Platform)) continue;
+            platforms.Add(record.Platform);
+            firsts.Add(record);
+        }
+        return firsts.ToArray().ToSeq().Strict();
     }
 
     static Fin<Reduction> Remove(ImageIndex index, IndexCommand.Remove command) =>

@@ -22,10 +22,19 @@ public static class RecordOrder
     /// <paramref name="records"/> with <paramref name="record"/> added, sorted: when <paramref name="records"/> is
     /// already sorted (as an index read from disk is), one check and a binary search instead of a sort of thousands.
     /// </summary>
-    public static Seq<ImageRecord> Insert(Seq<ImageRecord> records, ImageRecord record)
+    public static Seq<ImageRecord> Insert(Seq<ImageRecord> records, ImageRecord record) => Insert(records.ToArray(), record);
+
+    /// <summary>As <see cref="Insert(Seq{ImageRecord}, ImageRecord)"/>, for records the caller owns (<paramref name="array"/> is not changed).</summary>
+    internal static Seq<ImageRecord> Insert(ImageRecord[] array, ImageRecord record)
     {
-        var array = records.ToArray();
-        if (!IsSorted(array)) return Sort(records.Add(record));
+        if (!IsSorted(array))
+        {
+            var all = new ImageRecord[array.Length + 1];
+            Array.Copy(array, all, array.Length);
+            all[^1] = record;
+            Array.Sort(all, Compare);
+            return all.ToSeq().Strict();
+        }
         // After every record that sorts before it or equal to it.
         int low = 0, high = array.Length;
         while (low < high)

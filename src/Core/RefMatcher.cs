@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics.Contracts;
 using System.Linq;
 using LanguageExt;
@@ -25,27 +26,22 @@ public static class RefMatcher
         var text = reference.Trim();
         if (text.Length == 0) return false;
         var parsed = ImageRef.Parse(text).ToOption();
-        return Matches(record, text, parsed, parsed.Map(r => r.ToString()).IfNone(""));
+        var wanted = parsed.IsSome ? (ImageRef)parsed : null;
+        return Matches(record, text, wanted, wanted?.ToString() ?? "", WantedDigest(wanted));
     }
 
-    // The reference is parsed once by the caller: Find runs this over every record of the index.
-    static bool Matches(ImageRecord record, string text, Option<ImageRef> parsed, string wantedCanonical)
+    // The reference is parsed once by the caller: Find runs this over every record of the index, so the wanted
+    // reference's parts arrive as plain values (no Option matching or closures per record).
+    static bool Matches(ImageRecord record, string text, ImageRef? wanted, string wantedCanonical, string wantedDigest)
     {
         if (text == record.ImageRef || text == record.ResolvedRef || text == record.Digest ||
             (record.IndexDigest.Length > 0 && text == record.IndexDigest))
             return true;
-        if (parsed.IsNone) return false;
-        var wanted = (ImageRef)parsed;
+        if (wanted is null) return false;
         var canonical = record.EffectiveCanonicalRef;
         if (canonical.Length > 0 && canonical == wantedCanonical) return true;
-        return wanted.Digest.Match(
-            digest =>
-            {
-                var d = digest.ToString();
-                if (d != record.Digest && d != record.IndexDigest) return false;
-                return RecordNames(record).Any(name => name == wanted.Name);
-            },
-            () => false);
+        if (wantedDigest.Length == 0 || (wantedDigest != record.Digest && wantedDigest != record.IndexDigest)) return false;
+        return RecordNames(record).Any(name => name == wanted.Name);
     }
 
     /// <summary>
@@ -60,10 +56,13 @@ public static class RefMatcher
         var text = reference.Trim();
         if (text.Length == 0) return CoreErrors.Missing("image reference");
         var parsed = ImageRef.Parse(text);
-        var wanted = parsed.ToOption();
-        var wantedCanonical = wanted.Map(r => r.ToString()).IfNone(""); // printed once, not once per record
-        var named = index.Images.Filter(r => Matches(r, text, wanted, wantedCanonical)).Strict();
-        if (!named.IsEmpty) return FinSucc(named);
+        var wanted = parsed.IsSucc ? (ImageRef)parsed : null;
+        var wantedCanonical = wanted?.ToString() ?? ""; // printed once, not once per record
+        var wantedDigest = WantedDigest(wanted);
+        var named = new List<ImageRecord>();
+        foreach (var record in index.Images.ToArray())
+            if (Matches(record, text, wanted, wantedCanonical, wantedDigest)) named.Add(record);
+        if (named.Count > 0) return FinSucc(named.ToArray().ToSeq().Strict());
 
         var prefix = text.StartsWith("sha256:", StringComparison.Ordinal) ? text[7..] : text;
         if (prefix.Length < MinimumPrefixLength || prefix.Length > 64 || !Digest.IsLowerHex(prefix))
@@ -83,6 +82,9 @@ public static class RefMatcher
         }
         return FinSucc(byPrefix);
     }
+
+    /// <summary>The digest the wanted reference pins (<c>name@sha256:…</c>), or "" when none.</summary>
+    static string WantedDigest(ImageRef? wanted) => wanted is null ? "" : wanted.Digest.Match(d => d.ToString(), () => "");
 
     static bool HasDigestPrefix(string digest, string prefix) =>
         digest.StartsWith("sha256:", StringComparison.Ordinal) && digest.AsSpan(7).StartsWith(prefix, StringComparison.Ordinal);
