@@ -46,11 +46,18 @@ internal sealed class CommandContext
     ImageCacheClient? client;
 
     /// <summary>The library client for the chosen state directory; notices go to stderr unless quiet.</summary>
-    public ImageCacheClient Client => client ??= new ImageCacheClient(new ImageCacheOptions
+    public ImageCacheClient Client => client ??= CreateClient();
+
+    ImageCacheClient CreateClient()
     {
+        // Every command that makes a client reads or changes the index: its code gets ready on the other core meanwhile.
+        ImageCache.Host.Storage.IndexCodeWarmup.Start();
+        return new ImageCacheClient(new ImageCacheOptions
+        {
         StateDir = StateDir,
-        OnNotice = Quiet ? null : message => Environment.Error.WriteLine($"imagecache: {message}"),
-    });
+            OnNotice = Quiet ? null : message => Environment.Error.WriteLine($"imagecache: {message}"),
+        });
+    }
 
     /// <summary>Writes one JSON document (already serialised) followed by a newline.</summary>
     public void WriteJson(string json) => Environment.Out.WriteLine(json);
