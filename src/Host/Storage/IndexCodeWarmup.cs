@@ -31,8 +31,11 @@ public static class IndexCodeWarmup
         catch (Exception) { } // a warm-up has no outcome: whatever went wrong, the command itself will meet and report
     }
 
-    /// <summary>The work itself; true when every step ran and gave what the real code path would (the tests check it).</summary>
-    internal static bool Exercise()
+    /// <summary>The work itself; true when every step ran (the tests also compare what each step gave).</summary>
+    internal static bool Exercise() => Exercise(out _, out _, out _);
+
+    /// <summary>As <see cref="Exercise()"/>, giving the made-up index, what the scanner read and what the full reader read.</summary>
+    internal static bool Exercise(out ImageIndex index, out ImageIndex scanned, out ImageIndex reread)
     {
         var now = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
         var record = new ImageRecord
@@ -45,18 +48,22 @@ public static class IndexCodeWarmup
             ImageConfig = Some(ImageConfig.Empty with { Labels = LanguageExt.Map<OrdStringOrdinal, string, string>.Empty.Add("a", "b") }),
             Source = "warm", Format = "ext4", Builder = "ext4", ContentKey = new string('c', 64), LayerDigests = Seq1("sha256:" + new string('d', 64)),
         };
-        var index = new ImageIndex(Seq(record, record with { ImageRef = "warm.example/app:2", CanonicalRef = "warm.example/app:2" }));
+        index = new ImageIndex(Seq(record, record with { ImageRef = "warm.example/app:2", CanonicalRef = "warm.example/app:2" }));
 
         var file = Checksummed(index, raw: null);
-        if (!IndexChecksum.Holds(file, out var bodyLength) || !IndexScanner.TryScan(file, bodyLength, out var scanned, out var raw)) return false;
+        (scanned, reread) = (ImageIndex.Empty, ImageIndex.Empty);
+        RawIndex? raw = null;
+        if (!IndexChecksum.Holds(file, out var bodyLength) || !IndexScanner.TryScan(file, bodyLength, out scanned, out raw)) return false;
         var tagged = ImageCache.Core.Index.Reduce(scanned, new IndexCommand.Tag("warm.example/app:1", "warm.example/app:3", now));
         var touched = ImageCache.Core.Index.Reduce(scanned, new IndexCommand.Touch("warm.example/app:2", now));
         var decoded = scanned.Images.Head.SizeBytes == 1; // a deferred record's decode
         var written = 0;
         foreach (var reduction in new[] { tagged, touched })
             if (reduction.IsSucc && IndexChecksum.Holds(Checksummed(((Reduction)reduction).Index, raw), out _)) written++;
-        var reread = IndexJson.Deserialize(file); // the full reader (list, inspect, verify) skips the checksum member
-        return decoded && written == 2 && reread.Equals(index) && scanned.Equals(index);
+        reread = IndexJson.Deserialize(file); // the full reader (list, inspect, verify) skips the checksum member
+        // Counts only: comparing the indexes (Seq equality) would start LanguageExt's ClassInstancesAssembly, a
+        // reflection scan of every loaded assembly that cost a warm pull ~35 ms (the tests compare them).
+        return decoded && written == 2 && reread.Images.Count == 2 && scanned.Images.Count == 2;
     }
 
     static byte[] Checksummed(ImageIndex index, RawIndex? raw)

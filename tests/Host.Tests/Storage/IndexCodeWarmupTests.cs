@@ -12,8 +12,11 @@ public sealed class IndexCodeWarmupTests
     [Fact]
     public void The_warm_up_runs_every_step_of_the_index_code()
     {
-        Assert.True(IndexCodeWarmup.Exercise());
+        Assert.True(IndexCodeWarmup.Exercise(out var index, out var scanned, out var reread));
+        Assert.Equal(index, scanned);
+        Assert.Equal(index, reread);
     }
+
 
     [Fact]
     public async Task Starting_it_twice_and_beside_a_real_update_leaves_the_update_intact()
