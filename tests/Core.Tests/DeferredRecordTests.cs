@@ -6,7 +6,7 @@ using static LanguageExt.Prelude;
 namespace ImageCache.Core.Tests;
 
 /// <summary>
-/// A record read from a large index defers its details (<see cref="ImageRecord.DeferDetails"/>): it must behave
+/// A record read from a large index defers its details (<see cref="ImageRecord.DeferDetails(ImageRecord, Func{ImageRecord})"/>): it must behave
 /// exactly like the whole record it stands for, decode at most once, and only when a detail is asked for.
 /// </summary>
 public sealed class DeferredRecordTests
@@ -33,6 +33,23 @@ public sealed class DeferredRecordTests
             Assert.Equal(whole, deferred);
             Assert.Equal(deferred, whole);
             Assert.Equal(whole.GetHashCode(), deferred.GetHashCode());
+            Assert.Equal(1, decodes);
+        }, iter: 200);
+    }
+
+    [Fact]
+    public void A_record_deferred_from_its_key_values_is_the_record_deferred_from_its_keys()
+    {
+        Gens.RichRecord.Sample(whole =>
+        {
+            var decodes = 0;
+            var deferred = ImageRecord.DeferDetails(whole.ImageRef, whole.CanonicalRef, whole.ResolvedRef, whole.Digest,
+                whole.IndexDigest, whole.Platform, whole.OutputPath, () => { decodes++; return whole; });
+            Assert.Equal((whole.ImageRef, whole.CanonicalRef, whole.ResolvedRef, whole.Digest, whole.IndexDigest, whole.Platform, whole.OutputPath),
+                (deferred.ImageRef, deferred.CanonicalRef, deferred.ResolvedRef, deferred.Digest, deferred.IndexDigest, deferred.Platform, deferred.OutputPath));
+            Assert.Equal(0, decodes);
+            Assert.Equal(ImageRecord.DeferDetails(KeysOf(whole), () => whole), deferred);
+            Assert.Equal(whole, deferred);
             Assert.Equal(1, decodes);
         }, iter: 200);
     }

@@ -63,6 +63,25 @@ public sealed class IndexScannerProperties
     }
 
     [Fact]
+    public void Repeated_key_texts_are_read_into_one_string()
+    {
+        var digest = "sha256:" + new string('a', 64);
+        ImageRecord Tag(string name) => new()
+        {
+            ImageRef = name, CanonicalRef = name, ResolvedRef = "registry.example/app@" + digest, Digest = digest,
+            Platform = new Platform("linux", "amd64", ""), OutputPath = "/state/images/rootfs/a.ext4",
+        };
+        var file = StoreFile(new ImageIndex(Prelude.Seq(Tag("registry.example/app:1"), Tag("registry.example/app:2"))));
+        var scanned = Scan(file, out _).Images;
+        Assert.Same(scanned[0].ImageRef, scanned[0].CanonicalRef);
+        Assert.Same(scanned[0].OutputPath, scanned[1].OutputPath);
+        Assert.Same(scanned[0].Digest, scanned[1].Digest);
+        Assert.Same(scanned[0].ResolvedRef, scanned[1].ResolvedRef);
+        Assert.NotSame(scanned[0].ImageRef, scanned[1].ImageRef);
+        Assert.Equal(["registry.example/app:1", "registry.example/app:2"], new[] { scanned[0].ImageRef, scanned[1].ImageRef });
+    }
+
+    [Fact]
     public void The_store_file_is_the_plain_serialisation_with_a_checksum_member_before_the_end()
     {
         Gens.RichIndex.Sample(index =>
