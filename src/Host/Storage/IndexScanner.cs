@@ -30,17 +30,7 @@ internal static class IndexScanner
     /// holds), with deferred records, and where each record's text lies; false when a line is not in the form this
     /// scanner knows (the caller then reads the file with the full JSON reader).
     /// </summary>
-    public static bool TryScan(byte[] utf8, int bodyLength, out ImageIndex index, out RawIndex? raw) =>
-        TryScan(utf8, bodyLength, ParallelFrom, out index, out raw);
-
-    /// <summary>
-    /// Bodies this large are scanned in two halves on two threads (a 10,000-record index is ~9 MB; its scan is most
-    /// of a <c>tag</c>'s own work). Below it, starting a thread costs more than it saves.
-    /// </summary>
-    const int ParallelFrom = 1 << 20;
-
-    /// <summary>As <see cref="TryScan(byte[], int, out ImageIndex, out RawIndex?)"/>, splitting from <paramref name="parallelFrom"/> bytes (tests split small bodies).</summary>
-    internal static bool TryScan(byte[] utf8, int bodyLength, int parallelFrom, out ImageIndex index, out RawIndex? raw)
+    public static bool TryScan(byte[] utf8, int bodyLength, out ImageIndex index, out RawIndex? raw)
     {
         index = ImageIndex.Empty;
         raw = null;
@@ -48,73 +38,37 @@ internal static class IndexScanner
         if (body.SequenceEqual(EmptyBody)) return true;
         if (!body.StartsWith(Opening) || !body.EndsWith(BodyEnd)) return false;
 
-        var first = new Part(Opening.Length, bodyLength);
-        Part? second = null;
-        if (bodyLength >= parallelFrom)
+        // One pass. (Scanning two halves on two threads measured no faster in the CLI: the second core is busy
+        // with IndexCodeWarmup at that moment.)
+        var records = new List<ImageRecord>();
+        var ranges = new RecordSpans();
+        var platforms = new PlatformCache();
+        var strings = new RepeatedStrings();
+        var position = Opening.Length;
+        while (true)
         {
-            // A record of the images array ends with "\n    }" at the array's depth, then ",\n": nothing else in our form
-            // does (strings escape their newlines; nested objects are indented deeper). The halves meet there.
-            var split = body[(bodyLength / 2)..].IndexOf(RecordBoundary);
-            if (split >= 0)
-            {
-                var boundary = bodyLength / 2 + split + RecordClosing.Length; // just after the '}'
-                first = new Part(Opening.Length, boundary);
-                second = new Part(boundary + NextRecord.Length, bodyLength);
-            }
-        }
-        var secondScan = second is { } part ? Task.Run(() => part.Scan(utf8, bodyLength)) : null;
-        var firstOk = first.Scan(utf8, bodyLength);
-        var secondOk = secondScan?.GetAwaiter().GetResult() ?? true;
-        if (!firstOk || !secondOk) return false;
+            if (!body[position..].StartsWith(RecordOpening)) return false;
+            var recordStart = position + RecordOpening.Length - 2; // the '{'
+            var cursor = position + RecordOpening.Length;
+            if (!TryReadKeys(body, ref cursor, platforms, strings, out var keys, out var canonicalComputed)) return false;
+            var closing = body[cursor..].IndexOf(RecordClosing);
+            if (closing < 0) return false;
+            var recordEnd = cursor + closing + RecordClosing.Length; // just after the '}'
+            var recordLength = recordEnd - recordStart;
+            var record = ImageRecord.DeferDetails(keys.ImageRef, keys.CanonicalRef, keys.ResolvedRef, keys.Digest,
+                keys.IndexDigest, keys.Platform, keys.OutputPath, () => IndexJson.DecodeRecord(utf8, recordStart, recordLength));
+            records.Add(record);
+            // A record whose canonical_ref was computed here would encode with it: it is encoded, not copied.
+            if (!canonicalComputed) ranges.Add(record, recordStart, recordLength);
 
-        var records = new ImageRecord[first.Records.Count + (second?.Records.Count ?? 0)];
-        first.Records.CopyTo(records);
-        second?.Records.CopyTo(records, first.Records.Count);
-        var ranges = first.Ranges;
-        if (second is not null) ranges.AddAll(second.Ranges);
-        index = new ImageIndex(records.ToSeq().Strict());
+            var rest = body[recordEnd..];
+            if (rest.Length == BodyEnd.Length && rest.SequenceEqual(BodyEnd)) break;
+            if (!rest.StartsWith(NextRecord)) return false;
+            position = recordEnd + NextRecord.Length;
+        }
+        index = new ImageIndex(records.ToArray().ToSeq().Strict());
         raw = new RawIndex(utf8, ranges, trusted: true);
         return true;
-    }
-
-    static ReadOnlySpan<byte> RecordBoundary => "\n    },\n    {\n"u8;
-
-    /// <summary>The records from <c>start</c> (a record's opening line) up to <c>end</c> (the body's end, or just after a record's '}').</summary>
-    sealed class Part(int start, int end)
-    {
-        public List<ImageRecord> Records { get; } = [];
-        public RecordSpans Ranges { get; } = new();
-
-        public bool Scan(byte[] utf8, int bodyLength)
-        {
-            var body = utf8.AsSpan(0, bodyLength);
-            var platforms = new PlatformCache();
-            var strings = new RepeatedStrings();
-            var position = start;
-            while (true)
-            {
-                if (!body[position..].StartsWith(RecordOpening)) return false;
-                var recordStart = position + RecordOpening.Length - 2; // the '{'
-                var cursor = position + RecordOpening.Length;
-                if (!TryReadKeys(body, ref cursor, platforms, strings, out var keys, out var canonicalComputed)) return false;
-                var closing = body[cursor..].IndexOf(RecordClosing);
-                if (closing < 0) return false;
-                var recordEnd = cursor + closing + RecordClosing.Length; // just after the '}'
-                var recordLength = recordEnd - recordStart;
-                var record = ImageRecord.DeferDetails(keys.ImageRef, keys.CanonicalRef, keys.ResolvedRef, keys.Digest,
-                    keys.IndexDigest, keys.Platform, keys.OutputPath, () => IndexJson.DecodeRecord(utf8, recordStart, recordLength));
-                Records.Add(record);
-                // A record whose canonical_ref was computed here would encode with it: it is encoded, not copied.
-                if (!canonicalComputed) Ranges.Add(record, recordStart, recordLength);
-
-                if (recordEnd == end) return end != bodyLength; // a first half ends at the boundary (the body never ends in '}')
-                if (recordEnd > end) return false;
-                var rest = body[recordEnd..];
-                if (rest.Length == BodyEnd.Length && rest.SequenceEqual(BodyEnd)) return end == bodyLength;
-                if (!rest.StartsWith(NextRecord)) return false;
-                position = recordEnd + NextRecord.Length;
-            }
-        }
     }
 
     /// <summary>The keys of one record, as read.</summary>

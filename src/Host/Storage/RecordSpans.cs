@@ -31,12 +31,6 @@ internal sealed class RecordSpans
         Count++;
     }
 
-    /// <summary>Appends every span of <paramref name="other"/>, in its order.</summary>
-    public void AddAll(RecordSpans other)
-    {
-        for (var i = 0; i < other.Count; i++) Add(other.records[i], other.starts[i], other.lengths[i]);
-    }
-
     /// <summary>The record at <paramref name="position"/> and where its text lies.</summary>
     public (ImageRecord Record, int Start, int Length) this[int position] =>
         position < Count ? (records[position], starts[position], lengths[position]) : throw new ArgumentOutOfRangeException(nameof(position));

@@ -42,26 +42,6 @@ public sealed class IndexScannerProperties
         }, iter: 300);
     }
 
-    /// <summary>A large body is scanned in two halves on two threads; split anywhere, it must give what one pass gives.</summary>
-    [Fact]
-    public void Scanning_in_two_halves_gives_what_scanning_whole_gives()
-    {
-        Gen.Select(Gens.RichIndex, Gens.RichRecord).Sample((index, added) =>
-        {
-            var file = StoreFile(index);
-            Assert.True(IndexChecksum.Holds(file, out var bodyLength));
-            Assert.True(IndexScanner.TryScan(file, bodyLength, parallelFrom: int.MaxValue, out var whole, out var wholeRaw));
-            // Splitting from one byte: every body with two records or more is split at the record after its middle.
-            Assert.True(IndexScanner.TryScan(file, bodyLength, parallelFrom: 1, out var halves, out var halvesRaw));
-            Assert.Equal(IndexJson.Deserialize(file), halves);
-            Assert.Equal(whole, halves);
-            var next = new ImageIndex(RecordOrder.Insert(halves.Images, added));
-            var nextFromWhole = new ImageIndex(RecordOrder.Insert(whole.Images, added));
-            Assert.Equal(StoreFile(nextFromWhole, wholeRaw), StoreFile(next, halvesRaw));
-            Assert.Equal(StoreFile(next), StoreFile(next, halvesRaw));
-        }, iter: 300);
-    }
-
     [Fact]
     public void Repeated_key_texts_are_read_into_one_string()
     {
