@@ -60,9 +60,8 @@ public static class Index
 
     static bool HasKey(ImageRecord record, string name, Platform platform)
     {
-        var canonical = record.EffectiveCanonicalRef;
-        return string.Equals(canonical.Length > 0 ? canonical : record.ImageRef, name, StringComparison.Ordinal) &&
-            record.Platform.Equals(platform);
+        var (recordName, recordPlatform) = KeyOf(record); // compared field by field: no tuple comparer to JIT-compile
+        return string.Equals(recordName, name, StringComparison.Ordinal) && recordPlatform.Equals(platform);
     }
 
     static Fin<Reduction> Tag(ImageIndex index, IndexCommand.Tag command)

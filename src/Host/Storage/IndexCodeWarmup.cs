@@ -69,9 +69,7 @@ public static class IndexCodeWarmup
     static byte[] Checksummed(ImageIndex index, RawIndex? raw)
     {
         using var buffer = new MemoryStream();
-        var body = new ChecksummingStream(buffer);
-        IndexJson.Serialize(index, body, raw, bodyOnly: true);
-        IndexChecksum.WriteTrailer(buffer, body.Crc32C);
+        IndexStore.WriteContent(index, raw, buffer);
         return buffer.ToArray();
     }
 }

@@ -96,9 +96,7 @@ public sealed class IndexStore(StateLayout layout, Action<string>? onWaiting = n
                 Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = FileMode600, BufferSize = 1 << 16,
             }))
             {
-                var body = new ChecksummingStream(stream);
-                IndexJson.Serialize(index, body, raw, bodyOnly: true);
-                IndexChecksum.WriteTrailer(stream, body.Crc32C);
+                WriteContent(index, raw, stream);
                 stream.Flush(flushToDisk: true);
             }
             if (File.Exists(layout.IndexFile))
@@ -118,6 +116,14 @@ public sealed class IndexStore(StateLayout layout, Action<string>? onWaiting = n
     /// Deletes <c>.index.json.tmp-*</c> left by a writer killed mid-write. Writers hold the index lock while their
     /// temp file exists, so under the lock any such file is stale.
     /// </summary>
+    /// <summary>The bytes of the index file: the index (records in <paramref name="raw"/> copied), then its checksum member.</summary>
+    internal static void WriteContent(ImageIndex index, RawIndex? raw, Stream destination)
+    {
+        var body = new ChecksummingStream(destination);
+        IndexJson.Serialize(index, body, raw, bodyOnly: true);
+        IndexChecksum.WriteTrailer(destination, body.Crc32C);
+    }
+
     void RemoveStaleTemps()
     {
         foreach (var stale in Directory.EnumerateFiles(layout.ImagesDir, ".index.json.tmp-*"))

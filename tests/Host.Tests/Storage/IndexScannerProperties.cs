@@ -18,9 +18,7 @@ public sealed class IndexScannerProperties
     static byte[] StoreFile(ImageIndex index, RawIndex? raw = null)
     {
         using var text = new MemoryStream();
-        var body = new ChecksummingStream(text);
-        IndexJson.Serialize(index, body, raw, bodyOnly: true);
-        IndexChecksum.WriteTrailer(text, body.Crc32C);
+        IndexStore.WriteContent(index, raw, text);
         return text.ToArray();
     }
 
