@@ -50,11 +50,12 @@ internal sealed class CommandContext
 
     ImageCacheClient CreateClient()
     {
-        // Every command that makes a client reads or changes the index: its code gets ready on the other core meanwhile.
+        // A command that makes a client almost always reads or changes the index: its code gets ready on the other
+        // core meanwhile (once per process; EarlyWarmup has usually started it already).
         ImageCache.Host.Storage.IndexCodeWarmup.Start();
         return new ImageCacheClient(new ImageCacheOptions
         {
-        StateDir = StateDir,
+            StateDir = StateDir,
             OnNotice = Quiet ? null : message => Environment.Error.WriteLine($"imagecache: {message}"),
         });
     }
