@@ -5,7 +5,7 @@ namespace ImageCache.Cli;
 /// <summary>
 /// Starts <see cref="IndexCodeWarmup"/> before the command line is even built when the command named in the
 /// arguments reads or changes the index: the warm-up then runs beside the command line's own start-up rather than
-/// beside the index scan, which it slowed (both allocate on a fresh heap). <c>--version</c> and <c>--help</c> start
+/// beside the index scan, which it slowed (both allocate on a fresh heap). <c>--version</c> and a bare <c>--help</c> start
 /// nothing. A wrong guess costs only idle CPU; a command this misses still starts the warm-up (once) when it makes
 /// its client.
 /// </summary>
