@@ -85,22 +85,32 @@ public sealed class OciLayoutIndexTests : IDisposable
         Assert.Equal(12, sandbox.Index.List().Count);
     }
 
+    /// <summary>
+    /// The other process holds the lock until the test lets it go (not for a fixed time: on a loaded CI machine the
+    /// test once read "locked" two seconds late and saw the lock freed 0.85 s into its wait).
+    /// </summary>
     [Fact]
     public async Task Add_waits_for_another_process_holding_the_index_lock()
     {
         await sandbox.Index.AddManifestAsync(new OciDescriptor(ManifestType, DigestA, 1), "first", CancellationToken.None);
         Assert.True(File.Exists("/usr/bin/flock"), "/usr/bin/flock (util-linux) is required for this test");
-        var info = new System.Diagnostics.ProcessStartInfo("/usr/bin/flock") { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { "--exclusive", sandbox.Index.LockFile, "sh", "-c", "echo locked; sleep 3" }) info.ArgumentList.Add(a);
+        var info = new System.Diagnostics.ProcessStartInfo("/usr/bin/flock")
+        {
+            RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false,
+        };
+        foreach (var a in new[] { "--exclusive", sandbox.Index.LockFile, "sh", "-c", "echo locked; read release" }) info.ArgumentList.Add(a);
         using var holder = System.Diagnostics.Process.Start(info)!;
         try
         {
             Assert.Equal("locked", await holder.StandardOutput.ReadLineAsync());
             var waited = new List<string>();
-            var started = System.Diagnostics.Stopwatch.StartNew();
-            await sandbox.Index.AddManifestAsync(new OciDescriptor(ManifestType, DigestB, 2), "second", CancellationToken.None, waited.Add);
-            Assert.True(started.ElapsedMilliseconds >= 1000, $"took only {started.ElapsedMilliseconds} ms");
-            Assert.Single(waited);
+            var adding = sandbox.Index.AddManifestAsync(new OciDescriptor(ManifestType, DigestB, 2), "second", CancellationToken.None, waited.Add);
+            await Task.Delay(1500);
+            Assert.False(adding.IsCompleted, "the add finished while another process held the lock");
+            await holder.StandardInput.WriteLineAsync("now");
+            await holder.StandardInput.FlushAsync();
+            await adding;
+            Assert.Single(waited); // told once, after a second of waiting
             Assert.Equal(new string?[] { "first", "second" }, sandbox.Index.List().Select(e => e.RefName).ToArray());
         }
         finally
