@@ -8,7 +8,7 @@ public sealed class TempArea(StateLayout layout)
 {
     internal const string OwnerLockName = ".owner.lock";
 
-    /// <summary>An entry with no lock file yet is only taken for stale after this long (its creator may be between mkdir and lock).</summary>
+    /// <summary>An entry with no lock file and no creator PID in its name is only taken for stale after this long (its creator may be between mkdir and lock).</summary>
     static readonly TimeSpan UnlockedGrace = TimeSpan.FromMinutes(1);
 
     /// <summary>Creates a new private directory (0700), held until the returned scope is disposed, which deletes it.</summary>
@@ -41,12 +41,16 @@ public sealed class TempArea(StateLayout layout)
             }
             // A creator that still runs may be between creating its lock file and locking it: even a moment's hold
             // of its lock here makes its Create fail (found by the 16-process stress test). Its entry is not stale.
-            if (CreatorRuns(entry)) continue;
+            var creator = CreatorOf(entry);
+            if (creator == Creator.Running) continue;
             using var held = FileLock.TryAcquire(Path.Combine(entry, OwnerLockName), create: false);
             if (held is null)
             {
                 var hasLock = File.Exists(Path.Combine(entry, OwnerLockName));
-                if (hasLock || now - Directory.GetLastWriteTimeUtc(entry) < UnlockedGrace) continue; // alive, or just being created
+                if (hasLock) continue; // locked: alive
+                // No lock file: a creator killed between mkdir and its lock file (CI caught one) is gone for good;
+                // only an entry whose creator is unknown may still be being made.
+                if (creator == Creator.Unknown && now - Directory.GetLastWriteTimeUtc(entry) < UnlockedGrace) continue;
             }
             beforeDelete?.Invoke(entry);
             DeleteTree(entry);
@@ -55,15 +59,17 @@ public sealed class TempArea(StateLayout layout)
         return removed;
     }
 
-    /// <summary>True when the process named in <paramref name="entry"/> (<c>PURPOSE-PID-GUID</c>) is this one or still exists.</summary>
-    static bool CreatorRuns(string entry)
+    enum Creator { Unknown, Running, Dead }
+
+    /// <summary>Whether the process named in <paramref name="entry"/> (<c>PURPOSE-PID-GUID</c>) is this one or still exists.</summary>
+    static Creator CreatorOf(string entry)
     {
         var name = Path.GetFileName(entry);
         var last = name.LastIndexOf('-');
         var before = last > 0 ? name.LastIndexOf('-', last - 1) : -1;
         if (before < 0 || !int.TryParse(name.AsSpan(before + 1, last - before - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid))
-            return false;
-        return ProcessLiveness.MayBeRunning(pid);
+            return Creator.Unknown;
+        return ProcessLiveness.MayBeRunning(pid) ? Creator.Running : Creator.Dead;
     }
 
     internal static void DeleteTree(string path)

@@ -51,6 +51,27 @@ public sealed class TempAreaTests : IDisposable
     }
 
     [Fact]
+    public void An_entry_without_a_lock_file_goes_at_once_when_its_creator_is_dead_and_waits_when_its_creator_is_unknown()
+    {
+        // A pull killed between creating its directory and its lock file (CI caught one 133 ms into a pull): the next
+        // command must remove it, not wait a minute for a creator that cannot come back.
+        using var exited = Process.Start(new ProcessStartInfo("true"))!;
+        exited.WaitForExit();
+        var layout = new StateLayout(root);
+        var killedEarly = Path.Combine(layout.TmpDir, $"fetch-{exited.Id}-{Guid.NewGuid():N}");
+        var nameless = Path.Combine(layout.TmpDir, "something-without-a-pid");
+        Directory.CreateDirectory(killedEarly);
+        Directory.CreateDirectory(nameless);
+
+        var removed = new TempArea(layout).CleanStale(DateTimeOffset.UtcNow);
+
+        Assert.Equal([killedEarly], removed);
+        Assert.False(Directory.Exists(killedEarly), "the lock-less entry of a dead process was kept");
+        Assert.True(Directory.Exists(nameless), "a fresh lock-less entry of an unknown creator was removed");
+        Assert.Equal([nameless], new TempArea(layout).CleanStale(DateTimeOffset.UtcNow.AddMinutes(2)));
+    }
+
+    [Fact]
     public async Task Creating_while_another_thread_cleans_never_fails()
     {
         var area = new TempArea(new StateLayout(root));
