@@ -38,6 +38,8 @@ internal static class CliProcess
         info.Environment.Remove("IMAGECACHE_STATE_DIR");
         info.Environment.Remove("IMAGECACHE_PLUGINS");
         info.Environment["DOTNET_NOLOGO"] = "1";
+        // A runtime killed with SIGKILL leaves its debug pipes and diagnostics socket in /tmp; the kill tests make dozens.
+        info.Environment["DOTNET_EnableDiagnostics"] = "0";
         return info;
     }
 
