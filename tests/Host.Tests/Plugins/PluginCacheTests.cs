@@ -16,9 +16,7 @@ public sealed class PluginCacheTests : IDisposable
     {
         var cache = Path.Combine(state, "cache", "plugins.json");
         Directory.CreateDirectory(Path.GetDirectoryName(cache)!);
-        using var exited = Process.Start(new ProcessStartInfo("true"))!;
-        exited.WaitForExit();
-        var abandoned = $"{cache}.{exited.Id}.tmp";
+        var abandoned = $"{cache}.{ExitedProcess.Id()}.tmp";
         File.WriteAllText(abandoned, "{\"half\":");
         using var sleeper = Process.Start(new ProcessStartInfo("sleep", "30"))!;
         try

@@ -32,9 +32,7 @@ public sealed class TempAreaTests : IDisposable
         {
             var creating = Entry($"fetch-{sleeper.Id}-{Guid.NewGuid():N}");
             var ours = Entry($"build-{Environment.ProcessId}-{Guid.NewGuid():N}");
-            using var exited = Process.Start(new ProcessStartInfo("true"))!;
-            exited.WaitForExit();
-            var dead = Entry($"fetch-{exited.Id}-{Guid.NewGuid():N}");
+            var dead = Entry($"fetch-{ExitedProcess.Id()}-{Guid.NewGuid():N}");
 
             var removed = new TempArea(new StateLayout(root)).CleanStale(DateTimeOffset.UtcNow);
 
@@ -55,10 +53,8 @@ public sealed class TempAreaTests : IDisposable
     {
         // A pull killed between creating its directory and its lock file (CI caught one 133 ms into a pull): the next
         // command must remove it, not wait a minute for a creator that cannot come back.
-        using var exited = Process.Start(new ProcessStartInfo("true"))!;
-        exited.WaitForExit();
         var layout = new StateLayout(root);
-        var killedEarly = Path.Combine(layout.TmpDir, $"fetch-{exited.Id}-{Guid.NewGuid():N}");
+        var killedEarly = Path.Combine(layout.TmpDir, $"fetch-{ExitedProcess.Id()}-{Guid.NewGuid():N}");
         var nameless = Path.Combine(layout.TmpDir, "something-without-a-pid");
         Directory.CreateDirectory(killedEarly);
         Directory.CreateDirectory(nameless);
