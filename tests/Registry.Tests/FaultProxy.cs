@@ -29,6 +29,12 @@ internal abstract record Fault
 
     /// <summary>Pass the response on slowly: <paramref name="ChunkBytes"/> at a time with <paramref name="Pause"/> between.</summary>
     public sealed record Trickle(int ChunkBytes, TimeSpan Pause) : Fault;
+
+    /// <summary>
+    /// Pass the request on untouched once <paramref name="Until"/> completes. The wait holds no thread, so requests held
+    /// together cannot starve the thread pool that the client under test (and every other test) needs.
+    /// </summary>
+    public sealed record Hold(Task Until) : Fault;
 }
 
 /// <summary>
@@ -104,6 +110,7 @@ internal sealed class FaultProxy : IDisposable
             Requests.Enqueue(seen);
             if (incoming.Headers["Authorization"] is { } authorization) Authorizations.TryAdd(authorization, true);
             var fault = Faults(seen);
+            if (fault is Fault.Hold hold) await hold.Until;
             if (fault is Fault.Reset)
             {
                 response.ContentLength64 = 1 << 20;

@@ -201,22 +201,30 @@ public sealed class FaultTests : IDisposable
         var repository = TestImages.Repository("parallel");
         var image = await TestImages.PushImageAsync(new ImagePusher(registry.Address), repository, "v1",
             layers: [LayerCompression.Gzip, LayerCompression.Gzip, LayerCompression.Gzip, LayerCompression.Gzip, LayerCompression.Gzip]);
-        var inFlight = 0;
+        // Layer requests are held (without holding a thread) until the bound's worth have arrived, and a little longer,
+        // so that a client over the bound would show more; the gate also opens on its own after 20 s, so that a client
+        // below the bound fails the count instead of hanging. Held requests count until the gate opens.
+        const int bound = 3;
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = 0;
         var peak = 0;
         proxy.Faults = r =>
         {
             if (!image.LayerDigests.Any(d => r.Path.EndsWith(d, StringComparison.Ordinal))) return null;
-            var now = Interlocked.Increment(ref inFlight);
-            lock (proxy) peak = Math.Max(peak, now);
-            Thread.Sleep(300); // hold the request so concurrent ones overlap
-            Interlocked.Decrement(ref inFlight);
-            return null;
+            lock (gate)
+            {
+                if (gate.Task.IsCompleted) return null;
+                peak = Math.Max(peak, ++held);
+                if (held == 1) _ = Task.Delay(TimeSpan.FromSeconds(20)).ContinueWith(_ => gate.TrySetResult(), TaskScheduler.Default);
+                if (held == bound) _ = Task.Delay(300).ContinueWith(_ => gate.TrySetResult(), TaskScheduler.Default);
+            }
+            return new Fault.Hold(gate.Task);
         };
-        using var fetcher = new RegistryFetcher(store.Options with { MaxParallelDownloads = 3 });
+        using var fetcher = new RegistryFetcher(store.Options with { MaxParallelDownloads = bound });
 
         var fetched = await store.FetchAsync($"{proxy.Address}/{repository}:v1", fetcher: fetcher);
 
         Assert.Equal(image.LayerDigests, fetched.Layers.Select(l => l.Digest));
-        Assert.InRange(peak, 2, 3);
+        Assert.Equal(bound, peak);
     }
 }
