@@ -6,6 +6,19 @@ internal static class TarErrors
     public static InvalidDataException Malformed(string entryName, long offset, string problem) =>
         new($"tar entry '{Printable(entryName)}' (header at byte {offset}): {Printable(problem, 1024)}");
 
+    /// <summary>
+    /// A block where a header belongs that does not check out as one. Its "name" is then noise (a text file's first
+    /// line, random bytes), so the message gives the position only; at byte 0 the input is simply not a tar.
+    /// </summary>
+    public static InvalidDataException NotAHeader(long offset, string why) =>
+        new(offset == 0
+            ? $"the first 512 bytes are not a tar header ({why})"
+            : $"the 512 bytes at byte {offset} are not a tar header ({why}); the entry before them may be cut short or state a wrong size");
+
+    /// <summary>A whole input too short to hold even one header: no tar, whatever it is.</summary>
+    public static InvalidDataException ShorterThanAHeader(int length) =>
+        new($"it is {length} bytes, shorter than one 512-byte tar header");
+
     /// <summary>An archive value quoted in a message: decoded leniently and shortened.</summary>
     public static string Quote(ReadOnlySpan<byte> value) =>
         Printable(System.Text.Encoding.UTF8.GetString(value[..Math.Min(value.Length, 64)]), 64);

@@ -6,7 +6,7 @@ namespace ImageCache.Host.Layers;
 
 /// <summary>
 /// Decodes one 512-byte header block from a span: checksum, format detection, names and numeric fields. No IO here;
-/// <see cref="TarReader"/> reads the blocks and applies the meta entries.
+/// <c>TarReader</c> reads the blocks and applies the meta entries.
 /// </summary>
 internal static class TarHeaderDecoder
 {
@@ -65,10 +65,13 @@ internal static class TarHeaderDecoder
     /// The checksum is the sum of all 512 bytes with the checksum field itself counted as eight spaces. POSIX says
     /// unsigned bytes; old Sun and some other tars summed signed chars, so both sums are accepted (as GNU tar does).
     /// </summary>
+    /// <exception cref="InvalidDataException">The block is not a tar header, or a damaged one.</exception>
+    public static void VerifyChecksum(ReadOnlySpan<byte> block, long offset) => VerifyChecksum(block, PeekName(block), offset);
+
     static void VerifyChecksum(ReadOnlySpan<byte> block, string name, long offset)
     {
         if (!TryParseOctal(block.Slice(ChecksumOffset, ChecksumLength), out long stored))
-            throw TarErrors.Malformed(name, offset, "the header checksum field is not an octal number");
+            throw TarErrors.NotAHeader(offset, "its checksum field is not an octal number");
 
         long unsignedSum = 0, signedSum = 0;
         for (int i = 0; i < BlockSize; i++)
@@ -78,8 +81,12 @@ internal static class TarHeaderDecoder
             signedSum += (sbyte)b;
         }
         if (stored != unsignedSum && stored != signedSum)
-            throw TarErrors.Malformed(name, offset,
-                $"bad header checksum (stored {Convert.ToString(stored, 8)}, computed {Convert.ToString(unsignedSum, 8)})");
+        {
+            var mismatch = $"bad header checksum (stored {Convert.ToString(stored, 8)}, computed {Convert.ToString(unsignedSum, 8)})";
+            // Past the first block a well-formed checksum field with a wrong sum is most likely a damaged header of a
+            // real entry, whose name helps; a first block like that is as likely some other file.
+            throw offset == 0 ? TarErrors.NotAHeader(0, mismatch) : TarErrors.Malformed(name, offset, mismatch);
+        }
     }
 
     static TarHeaderFormat DetectFormat(ReadOnlySpan<byte> block)

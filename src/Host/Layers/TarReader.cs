@@ -77,6 +77,8 @@ public sealed class TarReader : IAsyncDisposable, IDisposable
                 finished = true;
                 return null;
             }
+            if (read < BlockSize && offset == 0)
+                throw TarErrors.ShorterThanAHeader(read);
             if (read < BlockSize)
                 throw TarErrors.Truncated(meta.Present ? meta.Describe : "(header)", offset, $"inside a header block ({read} of {BlockSize} bytes)");
 

@@ -19,14 +19,31 @@ public sealed class TarReaderErrorTests
     }
 
     [Fact]
-    public async Task A_checksum_field_that_is_not_a_number_is_an_error()
+    public async Task A_checksum_field_that_is_not_a_number_is_not_a_header_and_its_name_is_not_quoted()
     {
-        var block = HeaderBlock("f");
+        var block = HeaderBlock("f\u0001noise");
         Ascii(block, 148, 8, "zz");
 
-        var e = await Tar.FailsAsync(new RawTar().Block(block).End().ToArray());
+        var first = await Tar.FailsAsync(new RawTar().Block(block).End().ToArray());
+        var later = await Tar.FailsAsync(new RawTar().Entry("ok").Block(block).End().ToArray());
 
-        Assert.Contains("checksum field is not an octal number", e.Message);
+        Assert.Equal("the first 512 bytes are not a tar header (its checksum field is not an octal number)", first.Message);
+        Assert.Equal("the 512 bytes at byte 512 are not a tar header (its checksum field is not an octal number); "
+            + "the entry before them may be cut short or state a wrong size", later.Message);
+    }
+
+    [Fact]
+    public async Task A_text_file_or_a_first_block_with_a_wrong_checksum_is_not_a_tar()
+    {
+        var text = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("root:x:0:0:root:/root:/bin/bash\n", 40)));
+        var block = HeaderBlock("etc/shadow");
+        block[0] = (byte)'E';
+
+        var notTar = await Tar.FailsAsync(text);
+        var damagedFirst = await Tar.FailsAsync(new RawTar().Block(block).End().ToArray());
+
+        Assert.Equal("the first 512 bytes are not a tar header (its checksum field is not an octal number)", notTar.Message);
+        Assert.StartsWith("the first 512 bytes are not a tar header (bad header checksum (stored ", damagedFirst.Message);
     }
 
     [Theory]
@@ -92,6 +109,14 @@ public sealed class TarReaderErrorTests
         var e = await Tar.FailsAsync(archive);
 
         Assert.Equal("tar entry '(header)' (header at byte 512): the archive is truncated inside a header block (300 of 512 bytes)", e.Message);
+    }
+
+    [Fact]
+    public async Task An_input_shorter_than_one_header_is_not_a_tar()
+    {
+        var e = await Tar.FailsAsync(HeaderBlock("b")[..300]);
+
+        Assert.Equal("it is 300 bytes, shorter than one 512-byte tar header", e.Message);
     }
 
     [Fact]

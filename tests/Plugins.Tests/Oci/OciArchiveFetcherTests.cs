@@ -1,4 +1,5 @@
 using System.Formats.Tar;
+using System.IO.Compression;
 using ImageCache.Contracts;
 using ImageCache.Host.Blobs;
 using Xunit;
@@ -80,16 +81,39 @@ public sealed class OciArchiveFetcherTests : IDisposable
     }
 
     [Fact]
-    public async Task A_missing_archive_and_a_non_tar_are_named()
+    public async Task A_missing_archive_and_files_that_are_no_tar_are_named_in_one_line_each()
     {
         var missing = _temp.Sub("missing.tar");
         var junk = _temp.Sub("junk.tar");
         File.WriteAllText(junk, new string('x', 2000));
+        var gzippedJunk = _temp.Sub("junk.tar.gz");
+        using (var gzip = new GZipStream(File.Create(gzippedJunk), CompressionLevel.Fastest)) gzip.Write(File.ReadAllBytes(junk));
+        var brokenGzip = _temp.Sub("broken.tar.gz");
+        File.WriteAllBytes(brokenGzip, [0x1f, 0x8b, .. Enumerable.Repeat((byte)'x', 600)]);
+        var tiny = _temp.Sub("tiny.tar");
+        File.WriteAllText(tiny, "0123456789");
+        var junkAfterAnEntry = _temp.Sub("junk-after.tar");
+        using (var tarFile = File.Create(junkAfterAnEntry))
+        {
+            using (var writer = new TarWriter(tarFile, TarEntryFormat.Ustar, leaveOpen: true))
+                writer.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, "oci-layout") { DataStream = new MemoryStream("{}"u8.ToArray()) });
+            tarFile.SetLength(1024); // keep the entry and its data block, drop the end-of-archive marker
+            tarFile.Position = 1024;
+            tarFile.Write(Enumerable.Repeat((byte)'x', 1024).ToArray());
+        }
 
-        var noFile = await Assert.ThrowsAsync<ImageSourceException>(() => Fetch.Archive(missing, _store));
-        var notTar = await Assert.ThrowsAsync<ImageSourceException>(() => Fetch.Archive(junk, _store));
+        async Task<string> Error(string archive) => (await Assert.ThrowsAsync<ImageSourceException>(() => Fetch.Archive(archive, _store))).Message;
 
-        Assert.Equal($"oci-archive:{missing}: no such file", noFile.Message);
-        Assert.StartsWith($"oci-archive:{junk}: not a valid tar archive: ", notTar.Message);
+        Assert.Equal($"oci-archive:{missing}: no such file", await Error(missing));
+        Assert.Equal($"oci-archive:{junk}: not a valid tar archive: the first 512 bytes are not a tar header (its checksum field is not an octal number)", await Error(junk));
+        Assert.Equal($"oci-archive:{gzippedJunk}: not a valid tar archive (gunzipped): the first 512 bytes are not a tar header (its checksum field is not an octal number)", await Error(gzippedJunk));
+        Assert.StartsWith($"oci-archive:{brokenGzip}: not valid gzip: ", await Error(brokenGzip));
+        Assert.Equal($"oci-archive:{tiny}: not a valid tar archive: it is 10 bytes, shorter than one 512-byte tar header", await Error(tiny));
+        var afterEntry = await Error(junkAfterAnEntry);
+        Assert.StartsWith($"oci-archive:{junkAfterAnEntry}: not a valid tar archive: ", afterEntry);
+        Assert.EndsWith(" (in or after entry 'oci-layout')", afterEntry);
+        foreach (var archive in new[] { missing, junk, gzippedJunk, brokenGzip, tiny, junkAfterAnEntry })
+            Assert.DoesNotContain('\n', await Error(archive));
+        Assert.Empty(_store.EnumerateBlobs());
     }
 }
