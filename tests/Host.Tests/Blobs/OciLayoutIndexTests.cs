@@ -103,10 +103,14 @@ public sealed class OciLayoutIndexTests : IDisposable
         try
         {
             Assert.Equal("locked", await holder.StandardOutput.ReadLineAsync());
-            var waited = new List<string>();
-            var adding = sandbox.Index.AddManifestAsync(new OciDescriptor(ManifestType, DigestB, 2), "second", CancellationToken.None, waited.Add);
-            await Task.Delay(1500);
+            var waited = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            var told = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var adding = sandbox.Index.AddManifestAsync(new OciDescriptor(ManifestType, DigestB, 2), "second", CancellationToken.None,
+                notice => { waited.Enqueue(notice); told.TrySetResult(); });
+            // Until the add says it waits (after a quiet second), not for a fixed time: a loaded machine may start it late.
+            await Task.WhenAny(adding, told.Task, Task.Delay(TimeSpan.FromSeconds(30)));
             Assert.False(adding.IsCompleted, "the add finished while another process held the lock");
+            Assert.True(told.Task.IsCompleted, "the add waited 30 s without saying so");
             await holder.StandardInput.WriteLineAsync("now");
             await holder.StandardInput.FlushAsync();
             await adding;

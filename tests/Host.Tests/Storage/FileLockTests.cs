@@ -16,12 +16,16 @@ public sealed class FileLockTests : IDisposable
     {
         var store = sandbox.Store;
         var first = await store.LockAsync(CancellationToken.None);
-        var notices = new List<string>();
+        var notice = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
 
-        var second = new IndexStore(sandbox.Layout, notices.Add).LockAsync(CancellationToken.None);
-        await Task.WhenAny(second, Task.Delay(TimeSpan.FromMilliseconds(1500)));
+        // Waits for the notice itself, not for a fixed time: a loaded machine may start the taker's loop late.
+        var second = new IndexStore(sandbox.Layout, n => notice.TrySetResult(n)).LockAsync(CancellationToken.None);
+        await Task.WhenAny(second, notice.Task, Task.Delay(TimeSpan.FromSeconds(30)));
         Assert.False(second.IsCompleted, second.IsFaulted ? $"the second taker failed instead of waiting: {second.Exception!.InnerException!.Message}" : "the second taker got a held lock");
-        Assert.Contains(notices, n => n.Contains(sandbox.Layout.IndexLockFile) && n.Contains("another imagecache process holds it"));
+        Assert.True(notice.Task.IsCompleted, "the second taker waited 30 s without saying so");
+        Assert.True(clock.Elapsed >= FileLock.QuietWait, $"it said so after {clock.Elapsed}, before a quiet {FileLock.QuietWait}");
+        Assert.Equal($"waiting for {sandbox.Layout.IndexLockFile}: another imagecache process holds it", await notice.Task);
 
         first.Dispose();
         using var taken = await second.WaitAsync(TimeSpan.FromSeconds(10));
