@@ -48,7 +48,8 @@ internal static class CliProcess
     {
         readonly Process process;
         readonly Task<string> stdout;
-        readonly Task<string> stderr;
+        readonly Task stderr;
+        readonly System.Text.StringBuilder errorText = new();
 
         public Running(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
         {
@@ -57,7 +58,21 @@ internal static class CliProcess
             process = Process.Start(info) ?? throw new InvalidOperationException("the CLI process did not start");
             process.StandardInput.Close();
             stdout = process.StandardOutput.ReadToEndAsync();
-            stderr = process.StandardError.ReadToEndAsync();
+            stderr = CollectErrorAsync(process.StandardError);
+        }
+
+        /// <summary>What the process wrote to stderr so far (a test can wait for a message while it runs).</summary>
+        public string ErrorSoFar
+        {
+            get { lock (errorText) return errorText.ToString(); }
+        }
+
+        async Task CollectErrorAsync(StreamReader reader)
+        {
+            var buffer = new char[4096];
+            int read;
+            while ((read = await reader.ReadAsync(buffer)) > 0)
+                lock (errorText) errorText.Append(buffer, 0, read);
         }
 
         /// <summary>Waits up to <paramref name="time"/>; true when the process exited.</summary>
@@ -92,7 +107,9 @@ internal static class CliProcess
                 await KillAsync();
                 Assert.Fail($"imagecache did not finish within {Timeout.TotalSeconds} s");
             }
-            return new CliResult(process.ExitCode, await stdout, await stderr);
+            var output = await stdout;
+            await stderr;
+            return new CliResult(process.ExitCode, output, ErrorSoFar);
         }
 
         public void Dispose()

@@ -39,12 +39,32 @@ public sealed class PullRobustnessTests : IDisposable
         ["IMAGECACHE_TEST_BUILD_DELAY_MS"] = delayMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
-    string[] LogLines() => File.Exists(BuildLog) ? File.ReadAllLines(BuildLog) : [];
+    /// <summary>The paced builder's builds stay open until <see cref="ReleaseBuilds"/>, however slow the machine.</summary>
+    Dictionary<string, string> PacedUntilReleased() => new(Paced(0)) { ["IMAGECACHE_TEST_BUILD_RELEASE"] = ReleaseFile };
 
-    async Task WaitForLogAsync(Func<string[], bool> condition, string what)
+    string ReleaseFile => Path.Combine(sandbox.Root, "release-builds");
+
+    void ReleaseBuilds() => File.WriteAllText(ReleaseFile, "");
+
+    /// <summary>
+    /// The build log's lines. The paced builder appends under an exclusive flock (FileShare.None), and a read that
+    /// meets it fails with an IOException, so a read is retried.
+    /// </summary>
+    string[] LogLines()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try { return File.Exists(BuildLog) ? File.ReadAllLines(BuildLog) : []; }
+            catch (IOException) when (attempt < 200) { Thread.Sleep(5); }
+        }
+    }
+
+    Task WaitForLogAsync(Func<string[], bool> condition, string what) => WaitUntilAsync(() => condition(LogLines()), what);
+
+    async Task WaitUntilAsync(Func<bool> condition, string what)
     {
         var clock = Stopwatch.StartNew();
-        while (!condition(LogLines()))
+        while (!condition())
         {
             if (clock.Elapsed > TimeSpan.FromSeconds(60)) Assert.Fail($"timed out waiting for {what}; build log: {string.Join(" | ", LogLines())}");
             await Task.Delay(20);
@@ -72,9 +92,12 @@ public sealed class PullRobustnessTests : IDisposable
     public async Task Two_processes_pulling_the_same_image_build_it_once_and_the_second_waits_and_reuses_it()
     {
         var layout = GeneratedImage.Write(Path.Combine(sandbox.Root, "same"), files: 20, fileBytes: 1000, seed: 1);
-        using var first = new CliProcess.Running(Args(layout, "--builder", "paced"), Paced(3000));
+        using var first = new CliProcess.Running(Args(layout, "--builder", "paced"), PacedUntilReleased());
         await WaitForLogAsync(lines => lines.Any(l => l.StartsWith("start ", StringComparison.Ordinal)), "the first build to start");
-        using var second = new CliProcess.Running(Args(layout, "--builder", "paced"), Paced(3000));
+        using var second = new CliProcess.Running(Args(layout, "--builder", "paced"), PacedUntilReleased());
+        await WaitUntilAsync(() => second.ErrorSoFar.Contains("waiting for another imagecache process that is building this baseline", StringComparison.Ordinal),
+            "the second pull to say it waits for the first one's build");
+        ReleaseBuilds();
 
         var a = await first.ResultAsync();
         var b = await second.ResultAsync();
@@ -95,8 +118,11 @@ public sealed class PullRobustnessTests : IDisposable
     {
         var one = GeneratedImage.Write(Path.Combine(sandbox.Root, "one"), files: 20, fileBytes: 1000, seed: 1);
         var two = GeneratedImage.Write(Path.Combine(sandbox.Root, "two"), files: 20, fileBytes: 1000, seed: 2);
-        using var first = new CliProcess.Running(Args(one, "--builder", "paced"), Paced(4000));
-        using var second = new CliProcess.Running(Args(two, "--builder", "paced"), Paced(4000));
+        using var first = new CliProcess.Running(Args(one, "--builder", "paced"), PacedUntilReleased());
+        using var second = new CliProcess.Running(Args(two, "--builder", "paced"), PacedUntilReleased());
+        // Neither build can end before both have started: a pull that waited for the other's build would time out here.
+        await WaitForLogAsync(lines => lines.Count(l => l.StartsWith("start ", StringComparison.Ordinal)) == 2, "both builds to start");
+        ReleaseBuilds();
 
         var a = await first.ResultAsync();
         var b = await second.ResultAsync();

@@ -5,8 +5,10 @@ namespace ImageCache.Fixtures.Paced;
 /// <summary>
 /// A builder the CLI tests can watch and slow down: it appends <c>start PID KEY</c> to the file named by
 /// <c>$IMAGECACHE_TEST_BUILD_LOG</c>, writes the entry paths (one a line) to the output, then waits
-/// <c>$IMAGECACHE_TEST_BUILD_DELAY_MS</c> (cancellably) and appends <c>end PID KEY</c>. Counting <c>start</c> lines
-/// counts builds; the wait holds a build open for a concurrent pull or a signal to arrive.
+/// <c>$IMAGECACHE_TEST_BUILD_DELAY_MS</c> (cancellably), then, when <c>$IMAGECACHE_TEST_BUILD_RELEASE</c> names a file,
+/// until that file exists, and appends <c>end PID KEY</c>. Counting <c>start</c> lines counts builds; the wait holds a
+/// build open for a concurrent pull or a signal to arrive. A test that needs something to happen during the build
+/// uses the release file, so that a slow machine cannot end the build first.
 /// </summary>
 [Builder("paced", "listing", Extension = "txt", Description = "Writes the entry paths, logs each build, and waits a configurable time")]
 public sealed class PacedBuilder : IFilesystemBuilder
@@ -26,6 +28,8 @@ public sealed class PacedBuilder : IFilesystemBuilder
             }
         }
         await Task.Delay(delay, cancellationToken);
+        if (Environment.GetEnvironmentVariable("IMAGECACHE_TEST_BUILD_RELEASE") is { Length: > 0 } release)
+            while (!File.Exists(release)) await Task.Delay(20, cancellationToken);
         Log(log, $"end {Environment.ProcessId} {request.ContentKey}");
         return new BuildResult(new FileInfo(request.OutputPath).Length, count);
     }
