@@ -42,7 +42,7 @@ internal static class ArchiveTar
 
             // .NET's reader says only "Unable to parse number." of a file that is no tar at all; check the first
             // header's checksum first, and read from the start again (a gzip stream cannot seek, so it is reopened).
-            var first = new byte[512];
+            var first = new byte[TarFormat.BlockSize];
             int firstRead;
             var head = FromStart();
             try { firstRead = await head.ReadAtLeastAsync(first, first.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false); }
@@ -51,7 +51,7 @@ internal static class ArchiveTar
             var compressed = gzip ? " (gunzipped)" : "";
             if (firstRead == 0) throw new ImageSourceException($"{source}: not a tar archive (it is empty)");
             if (firstRead < first.Length)
-                throw new ImageSourceException($"{source}: not a valid tar archive{compressed}: {TarErrors.ShorterThanAHeader(firstRead).Message}");
+                throw new ImageSourceException($"{source}: not a valid tar archive{compressed}: {TarErrors.ShorterThanAHeader(firstRead)}");
             if (!TarHeaderDecoder.IsZeroBlock(first))
             {
                 try { TarHeaderDecoder.VerifyChecksum(first, offset: 0); }

@@ -15,9 +15,8 @@ internal static class TarErrors
             ? $"the first 512 bytes are not a tar header ({why})"
             : $"the 512 bytes at byte {offset} are not a tar header ({why}); the entry before them may be cut short or state a wrong size");
 
-    /// <summary>A whole input too short to hold even one header: no tar, whatever it is.</summary>
-    public static InvalidDataException ShorterThanAHeader(int length) =>
-        new($"it is {length} bytes, shorter than one 512-byte tar header");
+    /// <summary>Says that a whole input is too short to hold even one header: no tar, whatever it is.</summary>
+    public static string ShorterThanAHeader(int length) => $"it is {length} bytes, shorter than one 512-byte tar header";
 
     /// <summary>An archive value quoted in a message: decoded leniently and shortened.</summary>
     public static string Quote(ReadOnlySpan<byte> value) =>

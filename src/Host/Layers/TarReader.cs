@@ -78,7 +78,7 @@ public sealed class TarReader : IAsyncDisposable, IDisposable
                 return null;
             }
             if (read < BlockSize && offset == 0)
-                throw TarErrors.ShorterThanAHeader(read);
+                throw new InvalidDataException(TarErrors.ShorterThanAHeader(read));
             if (read < BlockSize)
                 throw TarErrors.Truncated(meta.Present ? meta.Describe : "(header)", offset, $"inside a header block ({read} of {BlockSize} bytes)");
 

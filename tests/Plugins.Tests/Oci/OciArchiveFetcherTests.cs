@@ -102,18 +102,18 @@ public sealed class OciArchiveFetcherTests : IDisposable
             tarFile.Write(Enumerable.Repeat((byte)'x', 1024).ToArray());
         }
 
-        async Task<string> Error(string archive) => (await Assert.ThrowsAsync<ImageSourceException>(() => Fetch.Archive(archive, _store))).Message;
-
-        Assert.Equal($"oci-archive:{missing}: no such file", await Error(missing));
-        Assert.Equal($"oci-archive:{junk}: not a valid tar archive: the first 512 bytes are not a tar header (its checksum field is not an octal number)", await Error(junk));
-        Assert.Equal($"oci-archive:{gzippedJunk}: not a valid tar archive (gunzipped): the first 512 bytes are not a tar header (its checksum field is not an octal number)", await Error(gzippedJunk));
-        Assert.StartsWith($"oci-archive:{brokenGzip}: not valid gzip: ", await Error(brokenGzip));
-        Assert.Equal($"oci-archive:{tiny}: not a valid tar archive: it is 10 bytes, shorter than one 512-byte tar header", await Error(tiny));
-        var afterEntry = await Error(junkAfterAnEntry);
-        Assert.StartsWith($"oci-archive:{junkAfterAnEntry}: not a valid tar archive: ", afterEntry);
-        Assert.EndsWith(" (in or after entry 'oci-layout')", afterEntry);
+        var errors = new Dictionary<string, string>();
         foreach (var archive in new[] { missing, junk, gzippedJunk, brokenGzip, tiny, junkAfterAnEntry })
-            Assert.DoesNotContain('\n', await Error(archive));
+            errors[archive] = (await Assert.ThrowsAsync<ImageSourceException>(() => Fetch.Archive(archive, _store))).Message;
+
+        Assert.Equal($"oci-archive:{missing}: no such file", errors[missing]);
+        Assert.Equal($"oci-archive:{junk}: not a valid tar archive: the first 512 bytes are not a tar header (its checksum field is not an octal number)", errors[junk]);
+        Assert.Equal($"oci-archive:{gzippedJunk}: not a valid tar archive (gunzipped): the first 512 bytes are not a tar header (its checksum field is not an octal number)", errors[gzippedJunk]);
+        Assert.StartsWith($"oci-archive:{brokenGzip}: not valid gzip: ", errors[brokenGzip]);
+        Assert.Equal($"oci-archive:{tiny}: not a valid tar archive: it is 10 bytes, shorter than one 512-byte tar header", errors[tiny]);
+        Assert.StartsWith($"oci-archive:{junkAfterAnEntry}: not a valid tar archive: ", errors[junkAfterAnEntry]);
+        Assert.EndsWith(" (in or after entry 'oci-layout')", errors[junkAfterAnEntry]);
+        Assert.All(errors.Values, e => Assert.DoesNotContain('\n', e));
         Assert.Empty(_store.EnumerateBlobs());
     }
 }
